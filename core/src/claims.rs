@@ -1,0 +1,185 @@
+//! The claims every tokenlife token carries, and the store's record of a token.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::life::Life;
+use crate::{Error, ErrorKind};
+
+/// The payload of a tokenlife token: Specter's names plus their RFC 7519 twins.
+///
+/// ```
+/// use tokenlife_core::{Claims, Life, TokenId};
+/// let id = TokenId::from_random_bytes([7; 16]);
+/// let claims = Claims::new("alice", id, "ci", Life::parse("6m")?, 1_700_000_000, "tokenlife")?;
+/// assert_eq!(claims.exp - claims.iat, 360);
+/// assert_eq!(claims.sub, "alice");
+/// # Ok::<(), tokenlife_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The owner's username (Specter).
+    pub username: String,
+    /// The token's id, a UUID v4 string (Specter).
+    pub jwt_token_id: String,
+    /// The description given at creation (Specter).
+    pub jwt_token_description: String,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expires at, Unix seconds: `iat + life`.
+    pub exp: i64,
+    /// The username again, under its RFC 7519 name.
+    pub sub: String,
+    /// The token id again, under its RFC 7519 name.
+    pub jti: String,
+    /// The issuing server's name.
+    pub iss: String,
+    /// Endpoint patterns that limit where the token is accepted; absent means everywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_token_endpoints: Option<Vec<String>>,
+    /// Not before, Unix seconds. tokenlife never sets it; tokens from other issuers may.
+    #[serde(default, skip_serializing)]
+    pub nbf: Option<i64>,
+}
+
+impl Claims {
+    /// The claims of a new token issued at `iat` (Unix seconds) for `life`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::BadLife`] when `iat + life` does not fit an `i64`.
+    pub fn new(
+        username: &str,
+        id: TokenId,
+        description: &str,
+        life: Life,
+        iat: i64,
+        issuer: &str,
+    ) -> Result<Claims, Error> {
+        let exp = i64::try_from(life.secs())
+            .ok()
+            .and_then(|secs| iat.checked_add(secs))
+            .ok_or(crate::LifeError::Overflow)?;
+        let id = id.to_string();
+        Ok(Claims {
+            username: username.to_owned(),
+            jwt_token_id: id.clone(),
+            jwt_token_description: description.to_owned(),
+            iat,
+            exp,
+            sub: username.to_owned(),
+            jti: id,
+            iss: issuer.to_owned(),
+            jwt_token_endpoints: None,
+            nbf: None,
+        })
+    }
+
+    /// The same claims limited to the given endpoint patterns.
+    pub fn with_endpoints(mut self, endpoints: Vec<String>) -> Claims {
+        self.jwt_token_endpoints = Some(endpoints);
+        self
+    }
+
+    /// The life the token was issued with, `exp - iat`, in seconds (0 if `exp < iat`).
+    pub fn life(&self) -> u64 {
+        u64::try_from(self.exp.saturating_sub(self.iat)).unwrap_or(0)
+    }
+
+    /// Checks that the Specter names and the RFC 7519 names agree.
+    pub(crate) fn check_twins(&self) -> Result<(), Error> {
+        if self.sub != self.username {
+            return Err(mismatch("sub", "sub must equal username"));
+        }
+        if self.jti != self.jwt_token_id {
+            return Err(mismatch("jti", "jti must equal jwt_token_id"));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn mismatch(claim: &'static str, detail: impl Into<String>) -> Error {
+    ErrorKind::ClaimMismatch { claim, detail: detail.into() }.into()
+}
+
+/// A token id: a UUID v4 made from caller-given random bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenId(uuid::Uuid);
+
+impl TokenId {
+    /// A version 4 UUID from 16 random bytes (the caller's generator, not core's).
+    ///
+    /// ```
+    /// let id = tokenlife_core::TokenId::from_random_bytes([0; 16]);
+    /// assert_eq!(id.to_string(), "00000000-0000-4000-8000-000000000000");
+    /// ```
+    pub fn from_random_bytes(bytes: [u8; 16]) -> TokenId {
+        TokenId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
+}
+
+impl std::fmt::Display for TokenId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// What the store keeps of a token: enough to recognise it and report on it, never the
+/// token itself.
+///
+/// ```
+/// use tokenlife_core::{Claims, Life, TokenId, TokenRecord};
+/// let claims = Claims::new("alice", TokenId::from_random_bytes([1; 16]), "ci",
+///     Life::parse("6m")?, 100, "tokenlife")?;
+/// let record = TokenRecord::new(&claims, "header.payload.signature");
+/// assert!(record.matches("header.payload.signature"));
+/// assert!(!record.matches("header.payload.other"));
+/// # Ok::<(), tokenlife_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// The description given at creation.
+    pub jwt_token_description: String,
+    /// The life in seconds.
+    pub jwt_token_life: u64,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expires at, Unix seconds.
+    pub exp: i64,
+    /// SHA-256 of the token, hex: recognises the token without letting anyone use it.
+    pub fingerprint: String,
+    /// Endpoint patterns the token is limited to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_token_endpoints: Option<Vec<String>>,
+}
+
+impl TokenRecord {
+    /// The record of a freshly signed `token` with these claims.
+    pub fn new(claims: &Claims, token: &str) -> TokenRecord {
+        TokenRecord {
+            jwt_token_description: claims.jwt_token_description.clone(),
+            jwt_token_life: claims.life(),
+            iat: claims.iat,
+            exp: claims.exp,
+            fingerprint: fingerprint(token),
+            jwt_token_endpoints: claims.jwt_token_endpoints.clone(),
+        }
+    }
+
+    /// Whether `token` is the very token this record was made for (constant time).
+    pub fn matches(&self, token: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        fingerprint(token).as_bytes().ct_eq(self.fingerprint.as_bytes()).into()
+    }
+}
+
+/// The SHA-256 of a token, lowercase hex.
+pub fn fingerprint(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest.iter() {
+        hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+    }
+    hex
+}

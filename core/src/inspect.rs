@@ -1,0 +1,114 @@
+//! Reading a token without its key, for clients that only hold the token.
+
+use serde::{Deserialize, Serialize};
+
+use crate::jws::Compact;
+use crate::time::{ExpiryStatus, expiry_status, remaining_life};
+use crate::Error;
+
+/// What a token says about itself, and its life at the time of asking.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inspection {
+    /// The owner (`username`, or `sub` for tokens from other issuers).
+    pub username: String,
+    /// The token id (`jwt_token_id`, or `jti`).
+    pub jwt_token_id: String,
+    /// The description, empty if the token has none.
+    pub jwt_token_description: String,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expires at, Unix seconds.
+    pub exp: i64,
+    /// `exp - iat` in seconds.
+    pub jwt_token_life: u64,
+    /// Seconds left at the time of asking.
+    pub jwt_token_life_remaining: f64,
+    /// `Valid` or `Expired` at the time of asking.
+    pub expiry_status: ExpiryStatus,
+}
+
+#[derive(Deserialize)]
+struct LooseClaims {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    jwt_token_id: Option<String>,
+    #[serde(default)]
+    jti: Option<String>,
+    #[serde(default)]
+    jwt_token_description: Option<String>,
+    iat: i64,
+    exp: i64,
+}
+
+/// Reads a token's claims and life at `now` **without checking its signature**: anyone
+/// can make a token that inspects well. Use [`crate::Verifier::verify`] to trust one.
+///
+/// # Errors
+///
+/// `malformed` when the token is not a JWS compact token whose payload has integer `iat`
+/// and `exp`.
+///
+/// ```
+/// use tokenlife_core::{inspect, ExpiryStatus};
+/// // {"alg":"HS256"} . {"username":"u","jwt_token_id":"i","iat":100,"exp":460}
+/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VybmFtZSI6InUiLCJqd3RfdG9rZW5faWQiOiJpIiwiaWF0IjoxMDAsImV4cCI6NDYwfQ.x";
+/// let seen = inspect(token, 400.0, 0)?;
+/// assert_eq!(seen.jwt_token_life, 360);
+/// assert_eq!(seen.jwt_token_life_remaining, 60.0);
+/// assert_eq!(seen.expiry_status, ExpiryStatus::Valid);
+/// # Ok::<(), tokenlife_core::Error>(())
+/// ```
+pub fn inspect(token: &str, now: f64, leeway: u64) -> Result<Inspection, Error> {
+    let compact = Compact::split(token)?;
+    let claims: LooseClaims = serde_json::from_slice(&compact.payload_bytes()?)
+        .map_err(|err| Error::malformed(format!("claims: {err}")))?;
+    Ok(Inspection {
+        username: claims.username.or(claims.sub).unwrap_or_default(),
+        jwt_token_id: claims.jwt_token_id.or(claims.jti).unwrap_or_default(),
+        jwt_token_description: claims.jwt_token_description.unwrap_or_default(),
+        iat: claims.iat,
+        exp: claims.exp,
+        jwt_token_life: u64::try_from(claims.exp.saturating_sub(claims.iat)).unwrap_or(0),
+        jwt_token_life_remaining: remaining_life(claims.exp, now),
+        expiry_status: expiry_status(claims.exp, now, leeway),
+    })
+}
+
+/// A token's header and claims as JSON, **without checking its signature**, for showing
+/// a token to a person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decoded {
+    /// The JOSE header.
+    pub header: serde_json::Value,
+    /// The claims.
+    pub claims: serde_json::Value,
+}
+
+/// Decodes any JWS compact token's header and claims without judging them.
+///
+/// # Errors
+///
+/// `malformed` when a part is not base64url or not a JSON object.
+///
+/// ```
+/// let decoded = tokenlife_core::decode_unverified("eyJhbGciOiJub25lIn0.eyJhIjoxfQ.")?;
+/// assert_eq!(decoded.header["alg"], "none");
+/// assert_eq!(decoded.claims["a"], 1);
+/// # Ok::<(), tokenlife_core::Error>(())
+/// ```
+pub fn decode_unverified(token: &str) -> Result<Decoded, Error> {
+    let compact = Compact::split(token)?;
+    let object = |bytes: Vec<u8>, name: &str| -> Result<serde_json::Value, Error> {
+        match serde_json::from_slice(&bytes) {
+            Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+            _ => Err(Error::malformed(format!("{name} is not a JSON object"))),
+        }
+    };
+    Ok(Decoded {
+        header: object(crate::jws::decode_part(compact.header, "header")?, "header")?,
+        claims: object(compact.payload_bytes()?, "claims")?,
+    })
+}

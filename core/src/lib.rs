@@ -1,0 +1,34 @@
+//! tokenlife-core: every token rule of tokenlife, in one place, for the server and the
+//! browser alike.
+//!
+//! - [`Life`]: the one parser and formatter of token lives ("6 minutes", "1h30m").
+//! - [`Claims`], [`TokenId`], [`TokenRecord`]: what a token says and what a store keeps.
+//! - [`remaining_life`], [`expiry_status`]: a token's life at a caller-given `now`.
+//! - [`Signer`], [`Verifier`], [`VerifyOptions`]: HS256 and EdDSA, algorithm pinned by key.
+//! - [`inspect`], [`decode_unverified`]: read a token without its key.
+//! - [`scope`]: endpoint patterns that limit where a token is accepted.
+//! - [`Error`]: one error whose `code()` is the SPEC's.
+//!
+//! Core has no I/O, no clock and no randomness: `now` and random bytes come from the
+//! caller, so the same code runs natively, in wasm and in tests.
+
+#![deny(missing_docs)]
+
+mod claims;
+mod error;
+mod inspect;
+mod jws;
+mod keys;
+mod life;
+pub mod scope;
+mod sign;
+mod time;
+mod verify;
+
+pub use claims::{Claims, TokenId, TokenRecord, fingerprint};
+pub use error::{Error, ErrorKind};
+pub use inspect::{Decoded, Inspection, decode_unverified, inspect};
+pub use life::{Life, LifeError, format_life};
+pub use sign::Signer;
+pub use time::{ExpiryStatus, expiry_status, remaining_life};
+pub use verify::{Verifier, VerifyOptions};

@@ -1,0 +1,126 @@
+//! Signing: the server's key, its public form and its JWKS.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+use crate::keys::{self, Ed25519Public, Hs256};
+use crate::verify::{Key, Verifier};
+use crate::{Claims, Error};
+
+/// The key a server signs with. HS256 from a secret, or EdDSA from an Ed25519 seed with a
+/// `kid` (its RFC 7638 thumbprint) in every header. Randomness is the caller's: core
+/// never makes a key up.
+///
+/// ```
+/// use tokenlife_core::{Claims, Life, Signer, TokenId, VerifyOptions};
+/// let signer = Signer::hs256(b"a secret of at least thirty-two bytes!")?;
+/// let claims = Claims::new("alice", TokenId::from_random_bytes([3; 16]), "ci",
+///     Life::parse("6 minutes")?, 1_700_000_000, "tokenlife")?;
+/// let token = signer.sign(&claims)?;
+/// let back = signer.verifier().verify(&token, &VerifyOptions::at(1_700_000_001.0))?;
+/// assert_eq!(back, claims);
+/// # Ok::<(), tokenlife_core::Error>(())
+/// ```
+pub struct Signer {
+    header: Header,
+    key: EncodingKey,
+    verifier: Verifier,
+    public: Option<[u8; 32]>,
+}
+
+impl Signer {
+    /// An HS256 signer.
+    ///
+    /// # Errors
+    ///
+    /// An empty secret is refused.
+    pub fn hs256(secret: &[u8]) -> Result<Signer, Error> {
+        keys::install_provider();
+        let verifier = Verifier::from_keys(vec![Key::hs256(None, Hs256::new(secret)?)]);
+        let key = EncodingKey::from_secret(secret)
+            .map_err(|_| Error::bad_key("the HS256 secret is unusable"))?;
+        Ok(Signer { header: Header::new(Algorithm::HS256), key, verifier, public: None })
+    }
+
+    /// An EdDSA (Ed25519) signer from a 32-byte seed.
+    ///
+    /// # Errors
+    ///
+    /// Only if the key cannot be encoded, which a 32-byte seed always can.
+    pub fn ed25519(seed: &[u8; 32]) -> Result<Signer, Error> {
+        keys::install_provider();
+        let public: Ed25519Public = keys::ed25519_public(seed);
+        let public_bytes = public.to_bytes();
+        let kid = keys::ed25519_thumbprint(&public_bytes);
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.clone());
+        let verifier = Verifier::from_keys(vec![Key::ed25519(Some(kid), public)]);
+        Ok(Signer {
+            header,
+            key: keys::ed25519_encoding_key(seed)?,
+            verifier,
+            public: Some(public_bytes),
+        })
+    }
+
+    /// Signs the claims into a compact token.
+    ///
+    /// # Errors
+    ///
+    /// Only if serialisation or the provider fails, which valid claims never make it do.
+    pub fn sign(&self, claims: &Claims) -> Result<String, Error> {
+        jsonwebtoken::encode(&self.header, claims, &self.key)
+            .map_err(|err| Error::bad_key(format!("cannot sign: {err}")))
+    }
+
+    /// `"HS256"` or `"EdDSA"`.
+    pub fn algorithm(&self) -> &'static str {
+        if self.public.is_some() { "EdDSA" } else { "HS256" }
+    }
+
+    /// The `kid` put in every header, for asymmetric keys.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.kid.as_deref()
+    }
+
+    /// A verifier for exactly this key.
+    pub fn verifier(&self) -> Verifier {
+        self.verifier.clone()
+    }
+
+    /// The public JWKS document: the Ed25519 key with its `kid`, or no keys for HS256,
+    /// whose secret must never be published.
+    ///
+    /// ```
+    /// let signer = tokenlife_core::Signer::ed25519(&[9; 32])?;
+    /// let jwks = signer.jwks();
+    /// assert_eq!(jwks["keys"][0]["kid"], signer.kid().unwrap());
+    /// let verifier = tokenlife_core::Verifier::from_jwks(&jwks.to_string())?;
+    /// # Ok::<(), tokenlife_core::Error>(())
+    /// ```
+    pub fn jwks(&self) -> serde_json::Value {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let keys: Vec<serde_json::Value> = match (&self.public, self.kid()) {
+            (Some(public), Some(kid)) => vec![serde_json::json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": URL_SAFE_NO_PAD.encode(public),
+                "kid": kid,
+                "alg": "EdDSA",
+                "use": "sig",
+            })],
+            _ => Vec::new(),
+        };
+        serde_json::json!({ "keys": keys })
+    }
+}
+
+impl std::fmt::Debug for Signer {
+    /// Never prints the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("alg", &self.algorithm())
+            .field("kid", &self.kid())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,255 @@
+//! Verification: the key pinned to its algorithm, the signature, then the claims.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::claims::mismatch;
+use crate::jws::{Compact, Header};
+use crate::keys::{Ed25519Public, Hs256};
+use crate::{Claims, Error, ErrorKind};
+
+/// Verifies tokens against one key or a JWKS; build it once and reuse it.
+///
+/// Each key is pinned to its algorithm: an HS256 secret never verifies an EdDSA token nor
+/// the reverse, and `alg: none` never verifies.
+///
+/// ```
+/// use tokenlife_core::{Verifier, VerifyOptions};
+/// let verifier = Verifier::hs256(b"secret")?;
+/// let err = verifier.verify("e30.e30.", &VerifyOptions::at(0.0)).unwrap_err();
+/// assert_eq!(err.code(), "malformed");
+/// # Ok::<(), tokenlife_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    keys: Vec<Key>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Key {
+    kid: Option<String>,
+    material: Material,
+}
+
+#[derive(Clone)]
+enum Material {
+    Hs256(Hs256),
+    Ed25519(Ed25519Public),
+}
+
+impl Key {
+    pub fn hs256(kid: Option<String>, key: Hs256) -> Key {
+        Key { kid, material: Material::Hs256(key) }
+    }
+
+    pub fn ed25519(kid: Option<String>, key: Ed25519Public) -> Key {
+        Key { kid, material: Material::Ed25519(key) }
+    }
+
+    fn allows(&self, alg: &str) -> bool {
+        match self.material {
+            Material::Hs256(_) => alg == "HS256",
+            // "Ed25519" is the fully-specified name of RFC 9864 for the same signature.
+            Material::Ed25519(_) => alg == "EdDSA" || alg == "Ed25519",
+        }
+    }
+
+    fn check(&self, message: &[u8], signature: &Vec<u8>) -> Result<(), Error> {
+        use signature::Verifier as _;
+        let ok = match &self.material {
+            Material::Hs256(key) => key.verify(message, signature).is_ok(),
+            Material::Ed25519(key) => key.verify(message, signature).is_ok(),
+        };
+        if ok { Ok(()) } else { Err(ErrorKind::BadSignature.into()) }
+    }
+}
+
+/// What a verification checks besides the signature. `now` has no default on purpose:
+/// the caller's clock is the only clock.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions<'a> {
+    /// The time of the check, Unix seconds.
+    pub now: f64,
+    /// Seconds of grace after `exp` and before `nbf`; 0 unless asked for.
+    pub leeway: u64,
+    /// The required `iss`, if any.
+    pub issuer: Option<&'a str>,
+    /// Ids of revoked tokens, if any.
+    pub revoked: Option<&'a HashSet<String>>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// Options for a check at `now` with no leeway, any issuer and no revoked set.
+    pub fn at(now: f64) -> Self {
+        VerifyOptions { now, leeway: 0, issuer: None, revoked: None }
+    }
+
+    /// The same options with a leeway in seconds.
+    pub fn leeway(self, leeway: u64) -> Self {
+        VerifyOptions { leeway, ..self }
+    }
+
+    /// The same options requiring this `iss`.
+    pub fn issuer(self, issuer: &'a str) -> Self {
+        VerifyOptions { issuer: Some(issuer), ..self }
+    }
+
+    /// The same options refusing these token ids.
+    pub fn revoked(self, revoked: &'a HashSet<String>) -> Self {
+        VerifyOptions { revoked: Some(revoked), ..self }
+    }
+}
+
+impl Verifier {
+    pub(crate) fn from_keys(keys: Vec<Key>) -> Verifier {
+        Verifier { keys }
+    }
+
+    /// A verifier for HS256 tokens signed with `secret`.
+    ///
+    /// # Errors
+    ///
+    /// An empty secret is refused.
+    pub fn hs256(secret: &[u8]) -> Result<Verifier, Error> {
+        Ok(Verifier::from_keys(vec![Key::hs256(None, Hs256::new(secret)?)]))
+    }
+
+    /// A verifier for EdDSA tokens from a raw 32-byte Ed25519 public key.
+    ///
+    /// # Errors
+    ///
+    /// Bytes that are not a valid Ed25519 point.
+    pub fn ed25519(public: &[u8], kid: Option<String>) -> Result<Verifier, Error> {
+        Ok(Verifier::from_keys(vec![Key::ed25519(kid, Ed25519Public::from_bytes(public)?)]))
+    }
+
+    /// A verifier from a JWKS document (`{"keys": [...]}`). Ed25519 (`OKP`) keys and
+    /// HS256 (`oct`) keys are used; keys of other types are skipped, since nothing here
+    /// can verify them.
+    ///
+    /// # Errors
+    ///
+    /// Not JSON, a usable key with bad material, or no usable key at all.
+    pub fn from_jwks(jwks: &str) -> Result<Verifier, Error> {
+        let set: JwkSet = serde_json::from_str(jwks)
+            .map_err(|err| Error::bad_key(format!("not a JWKS document: {err}")))?;
+        let mut keys = Vec::new();
+        for jwk in set.keys {
+            if jwk.key_use.as_deref().is_some_and(|u| u != "sig") {
+                continue;
+            }
+            match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+                ("OKP", Some("Ed25519")) => {
+                    let x = jwk.x.ok_or_else(|| Error::bad_key("an OKP key needs \"x\""))?;
+                    let bytes = crate::jws::decode_part(&x, "x")
+                        .map_err(|_| Error::bad_key("\"x\" is not base64url"))?;
+                    keys.push(Key::ed25519(jwk.kid, Ed25519Public::from_bytes(&bytes)?));
+                }
+                ("oct", _) if jwk.alg.as_deref().is_none_or(|alg| alg == "HS256") => {
+                    let k = jwk.k.ok_or_else(|| Error::bad_key("an oct key needs \"k\""))?;
+                    let bytes = crate::jws::decode_part(&k, "k")
+                        .map_err(|_| Error::bad_key("\"k\" is not base64url"))?;
+                    keys.push(Key::hs256(jwk.kid, Hs256::new(&bytes)?));
+                }
+                _ => {}
+            }
+        }
+        if keys.is_empty() {
+            return Err(Error::bad_key("the JWKS has no Ed25519 or HS256 signing key"));
+        }
+        Ok(Verifier { keys })
+    }
+
+    /// Verifies `token` and returns its claims.
+    ///
+    /// The checks, in order: the token's form and header (`crit` refused); its key by `kid`
+    /// (`unknown_key`); the header's `alg` against that key (`alg_not_allowed`); the
+    /// signature (`bad_signature`); the claims' form (`malformed`, `claim_mismatch` when
+    /// `sub`/`jti` disagree with `username`/`jwt_token_id`); `exp`, with the token refused
+    /// from `exp` on unless a leeway is given (`expired`); `nbf` (`not_yet_valid`); the
+    /// issuer (`claim_mismatch`); the revoked set (`revoked`).
+    ///
+    /// # Errors
+    ///
+    /// The first check that fails, as an [`Error`] whose `code()` is the SPEC's.
+    pub fn verify(&self, token: &str, options: &VerifyOptions<'_>) -> Result<Claims, Error> {
+        let compact = Compact::split(token)?;
+        let header: Header = compact.header()?;
+        header.reject_crit()?;
+        let key = self.select(header.kid.as_deref())?;
+        if !key.allows(&header.alg) {
+            return Err(ErrorKind::AlgNotAllowed { alg: header.alg }.into());
+        }
+        key.check(compact.signing_input(token), &compact.signature_bytes()?)?;
+        let claims: Claims = serde_json::from_slice(&compact.payload_bytes()?)
+            .map_err(|err| Error::malformed(format!("claims: {err}")))?;
+        claims.check_twins()?;
+        check_times(&claims, options)?;
+        if let Some(issuer) = options.issuer {
+            if claims.iss != issuer {
+                return Err(mismatch("iss", format!("expected \"{issuer}\", found \"{}\"", claims.iss)));
+            }
+        }
+        if options.revoked.is_some_and(|revoked| revoked.contains(&claims.jwt_token_id)) {
+            return Err(ErrorKind::Revoked { id: claims.jwt_token_id }.into());
+        }
+        Ok(claims)
+    }
+
+    fn select(&self, kid: Option<&str>) -> Result<&Key, Error> {
+        let unknown = || Error::from(ErrorKind::UnknownKey { kid: kid.map(str::to_owned) });
+        match kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|key| key.kid.as_deref() == Some(kid))
+                .or_else(|| self.keys.iter().find(|key| key.kid.is_none()))
+                .ok_or_else(unknown),
+            None if self.keys.len() == 1 => Ok(&self.keys[0]),
+            None => self.keys.iter().find(|key| key.kid.is_none()).ok_or_else(unknown),
+        }
+    }
+}
+
+fn check_times(claims: &Claims, options: &VerifyOptions<'_>) -> Result<(), Error> {
+    let leeway = options.leeway as f64;
+    if options.now >= claims.exp as f64 + leeway {
+        return Err(ErrorKind::Expired { exp: claims.exp, now: options.now }.into());
+    }
+    if let Some(nbf) = claims.nbf {
+        if options.now + leeway < nbf as f64 {
+            return Err(ErrorKind::NotYetValid { nbf, now: options.now }.into());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct JwkSet {
+    keys: Vec<Jwk>,
+}
+
+#[derive(Deserialize)]
+struct Jwk {
+    kty: String,
+    #[serde(default)]
+    crv: Option<String>,
+    #[serde(default)]
+    x: Option<String>,
+    #[serde(default)]
+    k: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    alg: Option<String>,
+    #[serde(default, rename = "use")]
+    key_use: Option<String>,
+}
+
+impl std::fmt::Debug for Verifier {
+    /// Lists the key ids, never the key material.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.keys.iter().map(|key| &key.kid)).finish()
+    }
+}

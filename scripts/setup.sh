@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what building (`setup.sh build`) or testing (`setup.sh test`) needs, skipping
+# whatever is already there: the wasm32 target, the wasm-bindgen CLI pinned to the crate's
+# version, and for tests Debian's chromium, wrk and postgresql, and the npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-build}
+
+# Keep in step with `wasm-bindgen = "=..."` in Cargo.toml.
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+
+say() { printf '==> %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  # Not --locked: the CLI's own lock file pins a since-yanked webpki-roots.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ "$what" = test ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v wrk >/dev/null || missing+=(wrk)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}"
+  fi
+  for dir in tests/js tests/browser; do
+    if [ -f "$dir/package-lock.json" ]; then
+      say "npm ci in $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
+fi

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs every suite: Rust (core, server end-to-end),
+# the npm package in Node and in workerd, the web page in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+
+say() { printf '\n==> %s\n' "$*"; }
+
+say "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+say "core for wasm32"
+cargo build -p tokenlife-core --target wasm32-unknown-unknown
+
+say "Rust tests (core, server end to end)"
+cargo test --workspace
+
+say "the npm package"
+bash scripts/build-wasm.sh --check
+cargo build -p tokenlife-server
+export TOKENLIFE_BIN="$PWD/target/debug/tokenlife"
+(cd tests/js && node --test)
+
+say "the web page in Chromium"
+(cd tests/browser && node --test)
