@@ -1,0 +1,577 @@
+// The tokenlife web page: sign in, list, create and delete tokens, and read any token.
+//
+// Lives are parsed and formatted, and tokens decoded, by the `tokenlife` package (the same
+// core the server runs), so what the page shows is what the server will do. The password
+// lives only in the TokenApi object of this tab: nothing goes to cookies or web storage.
+
+import init, { decode, formatLife, inspect, parseLife } from '/pkg/tokenlife.js';
+import { ApiError, TokenApi } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  /** The signed-in client, or null. */
+  api: null,
+  /** id → { id, description, life, expiresAt (ms) }, from the last list. */
+  tokens: new Map(),
+  /** ids already announced as expired, so each expiry is announced once. */
+  announcedExpired: new Set(),
+  sort: { key: 'remaining', dir: 'ascending' },
+  /** The token the delete dialog is asking about. */
+  pendingDelete: null,
+  /** The token in the "read a token" panel while it decodes. */
+  readToken: null,
+};
+
+main();
+
+async function main() {
+  wireSignIn();
+  wireCreate();
+  wireList();
+  wireDeleteDialog();
+  wireRead();
+  try {
+    await init();
+  } catch (err) {
+    const banner = $('pkg-error');
+    banner.textContent = `The tokenlife package could not be loaded from /pkg/, so lives and tokens cannot be read: ${err.message}`;
+    banner.hidden = false;
+    return;
+  }
+  document.body.dataset.ready = 'true';
+  setInterval(tick, 1000);
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign in and out
+
+function wireSignIn() {
+  const form = $('sign-in-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const username = $('username').value.trim();
+    const password = $('password').value;
+    const error = $('sign-in-error');
+    if (!username || !password) {
+      error.textContent = 'Enter your username and password.';
+      (username ? $('password') : $('username')).focus();
+      return;
+    }
+    const api = new TokenApi(username, password);
+    setBusy($('sign-in-button'), true, 'Signing in…');
+    error.textContent = '';
+    try {
+      // There is no session: a successful list is the proof that the credentials work.
+      const tokens = await api.list();
+      signedIn(api, tokens);
+    } catch (err) {
+      error.textContent = errorText(err, 'sign-in');
+      if (err.status === 429 && err.retryAfter) {
+        holdButton($('sign-in-button'), err.retryAfter, 'Sign in');
+        return;
+      }
+      $('password').select();
+    } finally {
+      if (!$('sign-in-button').dataset.holding) setBusy($('sign-in-button'), false, 'Sign in');
+    }
+  });
+  $('sign-out').addEventListener('click', () => signOut('Signed out.'));
+}
+
+function signedIn(api, tokens) {
+  state.api = api;
+  $('password').value = '';
+  $('sign-in-error').textContent = '';
+  $('sign-in').hidden = true;
+  $('signed-in').hidden = false;
+  $('who').hidden = false;
+  $('who-name').textContent = api.username;
+  showTokens(tokens);
+  announce(`Signed in as ${api.username}.`);
+  $('description').focus();
+}
+
+function signOut(why) {
+  state.api = null;
+  state.tokens.clear();
+  state.announcedExpired.clear();
+  forgetNewToken();
+  $('create-form').reset();
+  showLifeFeedback();
+  for (const id of ['create-error', 'list-error']) $(id).textContent = '';
+  $('token-rows').replaceChildren();
+  $('signed-in').hidden = true;
+  $('who').hidden = true;
+  $('sign-in').hidden = false;
+  $('username').focus();
+  announce(why);
+}
+
+// ---------------------------------------------------------------------------------------
+// Create
+
+function wireCreate() {
+  const life = $('life');
+  for (const chip of document.querySelectorAll('.presets .chip')) {
+    chip.addEventListener('click', () => {
+      life.value = chip.dataset.life;
+      showLifeFeedback();
+      life.focus();
+    });
+  }
+  life.addEventListener('input', () => showLifeFeedback());
+
+  $('create-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const error = $('create-error');
+    error.textContent = '';
+    const description = $('description').value.trim();
+    if (!description) {
+      error.textContent = 'Give the token a description.';
+      $('description').focus();
+      return;
+    }
+    // Nothing is sent until the package has read the life.
+    const parsed = showLifeFeedback({ required: true });
+    if (parsed === null) {
+      life.focus();
+      return;
+    }
+    setBusy($('create-button'), true, 'Creating…');
+    try {
+      const created = await state.api.create(description, life.value.trim());
+      showNewToken(created);
+      $('create-form').reset();
+      showLifeFeedback();
+      await refreshList();
+    } catch (err) {
+      if (!handleSessionLoss(err)) error.textContent = errorText(err, 'create');
+    } finally {
+      setBusy($('create-button'), false, 'Create token');
+    }
+  });
+}
+
+/**
+ * Reads the life field with the package and says what it means, or why it cannot be read.
+ * Returns the seconds, or null when the field is empty or wrong.
+ */
+function showLifeFeedback({ required = false } = {}) {
+  const input = $('life');
+  const feedback = $('life-feedback');
+  const text = input.value;
+  for (const chip of document.querySelectorAll('.presets .chip')) {
+    chip.setAttribute('aria-pressed', String(chip.dataset.life === text.trim()));
+  }
+  // Only touch the live region when the words change, so that nothing is read out twice.
+  const say = (message, kind) => {
+    if (feedback.textContent !== message) feedback.textContent = message;
+    feedback.className = kind ? `feedback ${kind}` : 'feedback';
+    if (kind === 'error') input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  };
+  if (text.trim() === '' && !required) {
+    say('', null);
+    return null;
+  }
+  try {
+    const seconds = parseLife(text);
+    const expires = new Date(Date.now() + seconds * 1000);
+    say(`= ${formatLife(seconds)}, expires ${formatWhen(expires)}`, 'ok');
+    return seconds;
+  } catch (err) {
+    say(capitalise(err.message), 'error');
+    return null;
+  }
+}
+
+function showNewToken(created) {
+  const panel = $('new-token');
+  $('new-token-description').textContent = created.jwt_token_description;
+  $('new-token-value').value = created.jwt_token;
+  $('copy-status').textContent = '';
+  panel.hidden = false;
+  panel.focus();
+  announce(`Token “${created.jwt_token_description}” created. Copy it now: it is shown only once.`);
+}
+
+/** Drops the token string from the page for good. */
+function forgetNewToken() {
+  $('new-token-value').value = '';
+  $('copy-status').textContent = '';
+  $('new-token').hidden = true;
+}
+
+// ---------------------------------------------------------------------------------------
+// List
+
+function wireList() {
+  $('refresh').addEventListener('click', async () => {
+    await refreshList();
+    announce('Token list refreshed.');
+  });
+  for (const th of document.querySelectorAll('#token-table th[data-key]')) {
+    th.querySelector('button').addEventListener('click', () => {
+      const key = th.dataset.key;
+      const same = state.sort.key === key;
+      state.sort = { key, dir: same && state.sort.dir === 'ascending' ? 'descending' : 'ascending' };
+      renderRows();
+    });
+  }
+
+  $('copy-token').addEventListener('click', async () => {
+    const value = $('new-token-value').value;
+    const status = $('copy-status');
+    try {
+      await navigator.clipboard.writeText(value);
+      status.textContent = 'Copied to the clipboard.';
+    } catch {
+      $('new-token-value').select();
+      status.textContent = 'Could not copy automatically: the token is selected, copy it with Ctrl+C.';
+    }
+  });
+  $('read-new-token').addEventListener('click', () => {
+    $('read-input').value = $('new-token-value').value;
+    readToken();
+    $('read').scrollIntoView({ block: 'start' });
+    $('read-input').focus();
+  });
+  $('dismiss-token').addEventListener('click', () => {
+    forgetNewToken();
+    $('description').focus();
+  });
+}
+
+async function refreshList() {
+  if (!state.api) return;
+  $('list-error').textContent = '';
+  try {
+    showTokens(await state.api.list());
+  } catch (err) {
+    if (!handleSessionLoss(err)) $('list-error').textContent = errorText(err, 'list');
+  }
+}
+
+function showTokens(records) {
+  const now = Date.now();
+  state.tokens.clear();
+  for (const [id, record] of Object.entries(records)) {
+    state.tokens.set(id, {
+      id,
+      description: record.jwt_token_description,
+      life: Number(record.jwt_token_life),
+      // The server's remaining life is as of its answer; count down from there locally.
+      expiresAt: now + Number(record.jwt_token_remaining_life) * 1000,
+    });
+  }
+  for (const id of state.announcedExpired) if (!state.tokens.has(id)) state.announcedExpired.delete(id);
+  for (const token of state.tokens.values()) {
+    if (remainingSeconds(token, now) === 0) state.announcedExpired.add(token.id);
+  }
+  renderRows();
+}
+
+function renderRows() {
+  const tokens = [...state.tokens.values()].sort(compareTokens);
+  $('empty').hidden = tokens.length > 0;
+  $('token-table').hidden = tokens.length === 0;
+  for (const th of document.querySelectorAll('#token-table th[data-key]')) {
+    th.setAttribute('aria-sort', th.dataset.key === state.sort.key ? state.sort.dir : 'none');
+  }
+  const now = Date.now();
+  $('token-rows').replaceChildren(...tokens.map((token) => tokenRow(token, now)));
+}
+
+function compareTokens(a, b) {
+  const { key, dir } = state.sort;
+  const sign = dir === 'ascending' ? 1 : -1;
+  const by = {
+    description: () => a.description.localeCompare(b.description),
+    life: () => a.life - b.life,
+    remaining: () => a.expiresAt - b.expiresAt,
+  }[key]();
+  return sign * by || a.description.localeCompare(b.description);
+}
+
+function tokenRow(token, now) {
+  const row = document.createElement('tr');
+  row.dataset.id = token.id;
+
+  const description = cell('td', 'Description', token.description);
+  description.className = 'description';
+  const life = cell('td', 'Life', formatLife(token.life));
+  const remaining = cell('td', 'Remaining', '');
+  remaining.className = 'remaining';
+  const status = cell('td', 'Status', '');
+  const badge = document.createElement('span');
+  status.append(badge);
+  status.className = 'status-cell';
+
+  const actions = cell('td', '', '');
+  actions.className = 'row-actions';
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.className = 'button quiet danger-text';
+  remove.textContent = 'Delete';
+  remove.setAttribute('aria-label', `Delete token “${token.description}”`);
+  remove.addEventListener('click', () => askDelete(token));
+  actions.append(remove);
+
+  row.append(description, life, remaining, status, actions);
+  updateRow(row, token, now);
+  return row;
+}
+
+function cell(tag, label, text) {
+  const element = document.createElement(tag);
+  if (label) element.dataset.label = label;
+  element.textContent = text;
+  return element;
+}
+
+/** Updates the parts of a row that move with the clock. */
+function updateRow(row, token, now) {
+  const seconds = remainingSeconds(token, now);
+  const remaining = row.querySelector('.remaining');
+  const text = formatLife(seconds);
+  if (remaining.textContent !== text) remaining.textContent = text;
+  const badge = row.querySelector('.status-cell span');
+  const status = seconds > 0 ? 'Valid' : 'Expired';
+  if (badge.textContent !== status) {
+    badge.textContent = status;
+    badge.className = `status ${status.toLowerCase()}`;
+    row.classList.toggle('expired', status === 'Expired');
+  }
+}
+
+/** Whole seconds left, rounded up so that a token reads "1s" until it is really gone. */
+function remainingSeconds(token, now) {
+  return Math.max(0, Math.ceil((token.expiresAt - now) / 1000));
+}
+
+// ---------------------------------------------------------------------------------------
+// Delete
+
+function wireDeleteDialog() {
+  const dialog = $('confirm-delete');
+  $('confirm-cancel').addEventListener('click', () => dialog.close('cancel'));
+  $('confirm-ok').addEventListener('click', confirmDelete);
+  dialog.addEventListener('close', () => {
+    const token = state.pendingDelete;
+    state.pendingDelete = null;
+    if (token && dialog.returnValue !== 'deleted') {
+      // Give the keyboard back to the button that opened the dialog.
+      document.querySelector(`tr[data-id="${CSS.escape(token.id)}"] .row-actions button`)?.focus();
+    }
+  });
+}
+
+function askDelete(token) {
+  state.pendingDelete = token;
+  $('confirm-description').textContent = token.description;
+  $('delete-error').textContent = '';
+  setBusy($('confirm-ok'), false, 'Delete token');
+  const dialog = $('confirm-delete');
+  dialog.returnValue = '';
+  dialog.showModal();
+  $('confirm-cancel').focus();
+}
+
+async function confirmDelete() {
+  const token = state.pendingDelete;
+  if (!token) return;
+  const dialog = $('confirm-delete');
+  setBusy($('confirm-ok'), true, 'Deleting…');
+  try {
+    await state.api.remove(token.id);
+  } catch (err) {
+    setBusy($('confirm-ok'), false, 'Delete token');
+    if (err.status === 404) {
+      // Already gone (deleted elsewhere): the list should say so too.
+      dialog.close('deleted');
+      await refreshList();
+      return;
+    }
+    if (handleSessionLoss(err)) {
+      dialog.close('cancel');
+      return;
+    }
+    $('delete-error').textContent = errorText(err, 'delete');
+    return;
+  }
+  // Move focus to the next row's delete button (or the list heading) before the row goes.
+  const rows = [...document.querySelectorAll('#token-rows tr')];
+  const index = rows.findIndex((row) => row.dataset.id === token.id);
+  const next = rows[index + 1] ?? rows[index - 1];
+  dialog.close('deleted');
+  state.tokens.delete(token.id);
+  renderRows();
+  const focusTarget = next && document.querySelector(`tr[data-id="${CSS.escape(next.dataset.id)}"] .row-actions button`);
+  if (focusTarget) focusTarget.focus();
+  else $('tokens-title').focus();
+  announce(`Token “${token.description}” deleted. It no longer works.`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Read a token (in the browser only)
+
+function wireRead() {
+  $('read-input').addEventListener('input', readToken);
+  $('tokens-title').tabIndex = -1;
+}
+
+function readToken() {
+  const text = $('read-input').value.trim();
+  const error = $('read-error');
+  const result = $('read-result');
+  state.readToken = null;
+  if (text === '') {
+    error.textContent = '';
+    result.hidden = true;
+    return;
+  }
+  let decoded;
+  try {
+    decoded = decode(text);
+  } catch (err) {
+    error.textContent = `This is not a token that can be read: ${err.message}`;
+    result.hidden = true;
+    return;
+  }
+  error.textContent = '';
+  const { header, claims } = decoded;
+  $('read-header').textContent = JSON.stringify(header, null, 2);
+  $('read-claims').textContent = JSON.stringify(claims, null, 2);
+  $('read-owner').textContent = claims.username ?? claims.sub ?? '—';
+  const exp = typeof claims.exp === 'number' ? claims.exp : null;
+  const iat = typeof claims.iat === 'number' ? claims.iat : null;
+  $('read-life').textContent = exp !== null && iat !== null && exp > iat ? formatLife(exp - iat) : '—';
+  $('read-exp').textContent = exp !== null ? formatWhen(new Date(exp * 1000), { always: true }) : 'never (no exp claim)';
+  state.readToken = text;
+  result.hidden = false;
+  updateRead();
+}
+
+/** Remaining life and status of the token being read, from the package's inspect. */
+function updateRead() {
+  const token = state.readToken;
+  if (!token) return;
+  const status = $('read-status');
+  let remaining = '—';
+  let verdict = 'Unknown';
+  try {
+    const info = inspect(token);
+    remaining = formatLife(Math.ceil(info.jwt_token_life_remaining));
+    verdict = info.expiry_status;
+  } catch (err) {
+    // Not every JWT carries tokenlife's claims; say what is missing instead of guessing.
+    remaining = `cannot tell: ${err.message}`;
+  }
+  if ($('read-remaining').textContent !== remaining) $('read-remaining').textContent = remaining;
+  if (status.textContent !== verdict) {
+    status.textContent = verdict;
+    status.className = `status ${verdict.toLowerCase()}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Clock
+
+function tick() {
+  const now = Date.now();
+  for (const row of document.querySelectorAll('#token-rows tr')) {
+    const token = state.tokens.get(row.dataset.id);
+    if (!token) continue;
+    updateRow(row, token, now);
+    if (remainingSeconds(token, now) === 0 && !state.announcedExpired.has(token.id)) {
+      state.announcedExpired.add(token.id);
+      announce(`Token “${token.description}” has expired.`);
+    }
+  }
+  // Keep "expires 14:32" true while the user thinks.
+  if ($('life').value.trim() !== '' && !$('signed-in').hidden) showLifeFeedback();
+  updateRead();
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages and small helpers
+
+/** A sentence for a failed request, built on the API's own message. */
+function errorText(err, action) {
+  if (!(err instanceof ApiError)) return `Something went wrong: ${err.message}`;
+  if (err.status === 401) {
+    return action === 'sign-in'
+      ? 'Wrong username or password.'
+      : 'The server no longer accepts your username and password. Sign in again.';
+  }
+  if (err.status === 429) {
+    const wait = err.retryAfter ? ` Try again in ${formatLife(err.retryAfter)}.` : ' Wait a moment, then try again.';
+    return `${ensurePeriod(err.message || 'Too many attempts.')}${wait}`;
+  }
+  return ensurePeriod(capitalise(err.message));
+}
+
+/** A 401 after signing in means the password changed or the user was removed. */
+function handleSessionLoss(err) {
+  if (!(err instanceof ApiError) || err.status !== 401 || !state.api) return false;
+  signOut('Signed out: the server no longer accepts your password.');
+  $('sign-in-error').textContent = errorText(err, 'session');
+  return true;
+}
+
+/** Disables a button while the wait from a 429 runs, showing the seconds left. */
+function holdButton(button, seconds, label) {
+  const until = Date.now() + seconds * 1000;
+  button.dataset.holding = 'true';
+  button.disabled = true;
+  const step = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) {
+      delete button.dataset.holding;
+      setBusy(button, false, label);
+      return;
+    }
+    button.textContent = `Try again in ${left}s`;
+    setTimeout(step, 250);
+  };
+  step();
+}
+
+function setBusy(button, busy, label) {
+  button.disabled = busy;
+  button.textContent = label;
+  if (busy) button.setAttribute('aria-busy', 'true');
+  else button.removeAttribute('aria-busy');
+}
+
+function announce(text) {
+  const region = $('announce');
+  // Clearing first makes screen readers repeat a message that is the same as the last.
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayAndTime = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit',
+});
+const fullDate = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
+});
+
+/** Local time: "14:32" today, "Tue 3 Dec, 14:32" this year, "3 Dec 2027, 14:32" beyond. */
+function formatWhen(date, { always = false } = {}) {
+  const now = new Date();
+  if (!always && date.toDateString() === now.toDateString()) return timeOnly.format(date);
+  if (date.getFullYear() === now.getFullYear()) return dayAndTime.format(date);
+  return fullDate.format(date);
+}
+
+function capitalise(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+function ensurePeriod(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
