@@ -506,8 +506,11 @@ function errorText(err, action) {
       : 'The server no longer accepts your username and password. Sign in again.';
   }
   if (err.status === 429) {
-    const wait = err.retryAfter ? ` Try again in ${formatLife(err.retryAfter)}.` : ' Wait a moment, then try again.';
-    return `${ensurePeriod(err.message || 'Too many attempts.')}${wait}`;
+    const message = ensurePeriod(capitalise(err.message));
+    // The server's message usually names the wait already; add it only when it does not.
+    if (/try again/i.test(message)) return message;
+    const wait = err.retryAfter ? `Try again in ${formatLife(err.retryAfter)}.` : 'Wait a moment, then try again.';
+    return `${message} ${wait}`;
   }
   return ensurePeriod(capitalise(err.message));
 }
@@ -525,6 +528,7 @@ function holdButton(button, seconds, label) {
   const until = Date.now() + seconds * 1000;
   button.dataset.holding = 'true';
   button.disabled = true;
+  button.removeAttribute('aria-busy');
   const step = () => {
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left <= 0) {

@@ -12,12 +12,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export const BIN = resolve(process.env.TOKENLIFE_BIN ?? join(here, '../../target/debug/tokenlife'));
 export const ARTIFACTS = resolve(here, '../artifacts');
+/** The server runs from the repository's top, where `www/` and `wasm/pkg/` are. */
+const ROOT = resolve(here, '../..');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 /** A running server: `origin`, `data`, `addUser(name, password)`, `stop()`. */
 export async function startServer() {
   const data = mkdtempSync(join(tmpdir(), 'tokenlife-browser-'));
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', data], {
+    cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -44,6 +47,7 @@ export async function startServer() {
     output: () => output,
     addUser(name, password) {
       const result = spawnSync(BIN, ['user', 'add', name, '--data', data], {
+        cwd: ROOT,
         input: `${password}\n`,
         encoding: 'utf8',
         timeout: 20_000,

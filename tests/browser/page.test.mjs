@@ -8,6 +8,8 @@ import { artifact, launchBrowser, startServer, whoami } from './harness.mjs';
 
 const ALICE = { name: 'alice', password: 'correct horse battery staple' };
 const BOB = { name: 'bob', password: 'tr0ub4dor&3' };
+/** Only ever given wrong passwords, until the server throttles it. */
+const CAROL = { name: 'carol', password: 'never typed' };
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 812 };
 
@@ -22,6 +24,7 @@ before(async () => {
   server = await startServer();
   server.addUser(ALICE.name, ALICE.password);
   server.addUser(BOB.name, BOB.password);
+  server.addUser(CAROL.name, CAROL.password);
   browser = await launchBrowser();
 });
 
@@ -118,6 +121,34 @@ describe('the token page', () => {
     assert.ok(await page.isVisible('#sign-in-form'));
     assert.deepEqual(jsDialogs, []);
     await page.screenshot({ path: artifact('sign-in-wrong-password.png'), fullPage: true });
+  });
+
+  test('repeated wrong passwords are throttled, with the wait shown', async () => {
+    // The server allows a few failures, then locks the name for a doubling time.
+    let throttled = null;
+    for (let attempt = 0; attempt < 10 && !throttled; attempt += 1) {
+      await page.waitForSelector('#sign-in-button:not([disabled])');
+      await page.fill('#username', CAROL.name);
+      await page.fill('#password', `wrong ${attempt}`);
+      const answer = page.waitForResponse((r) => r.url().includes('/api/v1alpha/token'));
+      await page.click('#sign-in-button');
+      const response = await answer;
+      if (response.status() === 429) throttled = response;
+      else assert.equal(response.status(), 401);
+    }
+    assert.ok(throttled, 'the server answered 429 within 10 wrong passwords');
+    const wait = Number(throttled.headers()['retry-after']);
+    assert.ok(wait >= 1, `Retry-After is ${wait}`);
+    const message = await waitForText(page, '#sign-in-error', /./);
+    assert.equal(message, (await throttled.json()).message);
+    assert.match(message, /try again in \d+ seconds?/i);
+    // The button waits too, counting down, then comes back.
+    assert.ok(await page.isDisabled('#sign-in-button'));
+    assert.match(await text(page, '#sign-in-button'), /^Try again in \d+s$/);
+    await page.screenshot({ path: artifact('sign-in-throttled.png'), fullPage: true });
+    await page.waitForSelector('#sign-in-button:not([disabled])', { timeout: (wait + 3) * 1000 });
+    assert.equal(await text(page, '#sign-in-button'), 'Sign in');
+    assert.deepEqual(jsDialogs, []);
   });
 
   test('signs in with the keyboard and keeps the password out of storage', async () => {
