@@ -1,0 +1,206 @@
+//! The one error type of the API and the one place it becomes a response
+//! (`{"message", "error"}`), including every rejection warp itself can make.
+
+use std::convert::Infallible;
+
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reply::Response;
+
+/// Specter's message for every authentication failure (SPEC 5.1).
+pub const UNAUTHORIZED_MESSAGE: &str = "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.";
+
+/// An error answer: status, stable code, message for people, and extra headers.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    headers: Vec<(header::HeaderName, String)>,
+}
+
+impl ApiError {
+    /// Any status with a code and a message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// `400` with a code and a message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// `404` with a message.
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// `401` for Basic authentication.
+    pub fn unauthorized_basic(code: &'static str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, code, UNAUTHORIZED_MESSAGE).with_header(
+            header::WWW_AUTHENTICATE,
+            "Basic realm=\"tokenlife\", charset=\"UTF-8\"".into(),
+        )
+    }
+
+    /// `401` for Bearer authentication (RFC 6750): no error attribute when no token was
+    /// sent, `invalid_token` with a description otherwise.
+    pub fn unauthorized_bearer(code: &'static str, description: Option<&str>) -> ApiError {
+        let challenge = match description {
+            None => "Bearer realm=\"tokenlife\"".to_string(),
+            Some(text) => format!(
+                "Bearer realm=\"tokenlife\", error=\"invalid_token\", error_description=\"{}\"",
+                quoted(text)
+            ),
+        };
+        ApiError::new(StatusCode::UNAUTHORIZED, code, UNAUTHORIZED_MESSAGE)
+            .with_header(header::WWW_AUTHENTICATE, challenge)
+    }
+
+    /// `403 insufficient_scope` (SPEC 5.4).
+    pub fn insufficient_scope() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "The token is not allowed for this endpoint.",
+        )
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            "Bearer realm=\"tokenlife\", error=\"insufficient_scope\"".into(),
+        )
+    }
+
+    /// `429` with `Retry-After`.
+    pub fn too_many_attempts(retry_after: u64) -> ApiError {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("Too many failed sign-ins for this user; try again in {retry_after} seconds."),
+        )
+        .with_header(header::RETRY_AFTER, retry_after.to_string())
+    }
+
+    /// `503` when the store cannot be read or written.
+    pub fn unavailable(detail: &str) -> ApiError {
+        tracing::error!(error = detail, "storage failure");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "The server cannot reach its storage right now; try again later.",
+        )
+    }
+
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn with_header(mut self, name: header::HeaderName, value: String) -> ApiError {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The response: `{"message", "error"}` with the status and headers.
+    pub fn into_response(self) -> Response {
+        let body = serde_json::json!({ "message": self.message, "error": self.code });
+        let mut response = json_response(self.status, &body);
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+}
+
+/// A JSON response with a status.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(bytes.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Turns every rejection warp can produce into a JSON answer, so that no input becomes a
+/// `500` or an empty body.
+pub async fn recover(rejection: warp::Rejection) -> Result<Response, Infallible> {
+    let error = if rejection.is_not_found() {
+        ApiError::not_found("not_found", "Not found")
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+        )
+    } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+        payload_too_large()
+    } else if rejection
+        .find::<warp::reject::UnsupportedMediaType>()
+        .is_some()
+    {
+        unsupported_media_type()
+    } else if let Some(err) = rejection.find::<warp::reject::InvalidHeader>() {
+        ApiError::bad_request("invalid_header", err.to_string())
+    } else if let Some(err) = rejection.find::<warp::reject::MissingHeader>() {
+        ApiError::bad_request("missing_header", err.to_string())
+    } else if rejection.find::<warp::reject::InvalidQuery>().is_some() {
+        ApiError::bad_request("invalid_query", "Invalid query string")
+    } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
+        ApiError::new(
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "A Content-Length is required",
+        )
+    } else {
+        tracing::warn!(?rejection, "unexpected rejection");
+        ApiError::bad_request("bad_request", "Bad request")
+    };
+    Ok(error.into_response())
+}
+
+/// `413` for bodies over 64 KiB.
+pub fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "The request body is larger than 64 KiB.",
+    )
+}
+
+/// `415` for bodies that are not JSON.
+pub fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "The request body must be JSON (Content-Type: application/json).",
+    )
+}
+
+/// Text safe inside a quoted-string of a header.
+fn quoted(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '"' || c == '\\' || c.is_control() || !c.is_ascii() {
+                '\''
+            } else {
+                c
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,452 @@
+//! The API's handlers: plain async functions from the request's parts to a response.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokenlife_core::{Claims, Life, TokenId, TokenRecord, expiry_status, remaining_life, scope};
+use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use warp::reply::Response;
+
+use crate::App;
+use crate::api_error::{ApiError, json_response, payload_too_large, unsupported_media_type};
+use crate::auth::{self, store_failure};
+use crate::store::{Op, StoreError};
+
+/// The longest description a token may have, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 256;
+/// The largest request body, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Specter's answer for a blank or repeated description.
+const DESCRIPTION_TAKEN: &str = "Token description already exists or is blank";
+const TOKEN_NOT_FOUND: &str = "Token does not exist, make sure to enter correct token id";
+
+/// A request body read up to [`MAX_BODY_BYTES`]; `Err` when it was longer or unreadable.
+pub type Body = Result<bytes::Bytes, BodyError>;
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, Copy)]
+pub enum BodyError {
+    /// Longer than [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// The connection failed while reading it.
+    Unreadable,
+}
+
+fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+/// `POST /api/v1alpha/token/`: creates a token for the Basic-authenticated user.
+pub async fn create_token(app: Arc<App>, headers: HeaderMap, body: Body) -> Response {
+    respond(create_token_inner(&app, &headers, body).await)
+}
+
+async fn create_token_inner(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let username = auth::basic(app, headers).await?;
+    let request = read_json(headers, body)?;
+    let request = TokenRequest::from_json(&request, app.config.max_life)?;
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random)
+        .map_err(|err| ApiError::unavailable(&format!("no OS randomness: {err}")))?;
+    let id = TokenId::from_random_bytes(random);
+    let now = crate::clock::now_secs();
+    let mut claims = Claims::new(
+        &username,
+        id,
+        &request.description,
+        request.life,
+        now,
+        &app.config.issuer,
+    )
+    .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
+    if let Some(endpoints) = request.endpoints {
+        claims = claims.with_endpoints(endpoints);
+    }
+    let token = app
+        .signer
+        .sign(&claims)
+        .map_err(|err| ApiError::unavailable(&err.to_string()))?;
+    let record = TokenRecord::new(&claims, &token);
+    let id = claims.jwt_token_id.clone();
+    let op = Op::CreateToken {
+        user: username,
+        id: id.clone(),
+        record,
+    };
+    match app.store.apply(op).await {
+        Ok(_) => {}
+        Err(StoreError::DuplicateDescription) => {
+            return Err(ApiError::bad_request(
+                "duplicate_description",
+                DESCRIPTION_TAKEN,
+            ));
+        }
+        Err(StoreError::UnknownUser) => {
+            return Err(ApiError::unauthorized_basic("invalid_credentials"));
+        }
+        Err(err) => return Err(store_failure(&err)),
+    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({
+            "message": "Token generated",
+            "jwt_token_id": id,
+            "jwt_token": token,
+            "jwt_token_description": claims.jwt_token_description,
+            "jwt_token_life": claims.life(),
+        }),
+    ))
+}
+
+/// A validated token request.
+struct TokenRequest {
+    description: String,
+    life: Life,
+    endpoints: Option<Vec<String>>,
+}
+
+impl TokenRequest {
+    fn from_json(body: &Value, max_life: Life) -> Result<TokenRequest, ApiError> {
+        let Value::Object(fields) = body else {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "The request body must be a JSON object.",
+            ));
+        };
+        let description = match fields.get("jwt_token_description") {
+            None | Some(Value::Null) => {
+                return Err(ApiError::bad_request(
+                    "missing_field",
+                    "jwt_token_description is required.",
+                ));
+            }
+            Some(Value::String(text)) => text.clone(),
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_field",
+                    "jwt_token_description must be a string.",
+                ));
+            }
+        };
+        let life = match fields.get("jwt_token_life") {
+            None | Some(Value::Null) => {
+                return Err(ApiError::bad_request(
+                    "missing_field",
+                    "jwt_token_life is required.",
+                ));
+            }
+            Some(Value::String(text)) => Life::parse(text),
+            Some(Value::Number(number)) => match (number.as_i64(), number.as_u64()) {
+                (Some(secs), _) => Life::from_secs(secs),
+                (None, Some(_)) => Err(tokenlife_core::LifeError::Overflow),
+                (None, None) => {
+                    return Err(ApiError::bad_request(
+                        "invalid_field",
+                        "jwt_token_life must be a text such as \"6 minutes\" or a whole number of seconds.",
+                    ));
+                }
+            },
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_field",
+                    "jwt_token_life must be a text such as \"6 minutes\" or a whole number of seconds.",
+                ));
+            }
+        };
+        let life = life
+            .and_then(|life| life.at_most(max_life))
+            .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
+        if description.trim().is_empty() {
+            return Err(ApiError::bad_request(
+                "blank_description",
+                DESCRIPTION_TAKEN,
+            ));
+        }
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(ApiError::bad_request(
+                "description_too_long",
+                format!("jwt_token_description is longer than {MAX_DESCRIPTION_CHARS} characters."),
+            ));
+        }
+        let endpoints = match fields.get("jwt_token_endpoints") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let mut patterns = Vec::with_capacity(items.len());
+                for item in items {
+                    let Value::String(pattern) = item else {
+                        return Err(ApiError::bad_request(
+                            "invalid_field",
+                            "jwt_token_endpoints must be a list of texts.",
+                        ));
+                    };
+                    scope::validate(pattern)
+                        .map_err(|message| ApiError::bad_request("invalid_endpoint", message))?;
+                    patterns.push(pattern.trim().to_owned());
+                }
+                if patterns.is_empty() {
+                    return Err(ApiError::bad_request(
+                        "invalid_endpoint",
+                        "jwt_token_endpoints must list at least one pattern; leave it out to allow every endpoint.",
+                    ));
+                }
+                Some(patterns)
+            }
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_field",
+                    "jwt_token_endpoints must be a list of texts.",
+                ));
+            }
+        };
+        Ok(TokenRequest {
+            description,
+            life,
+            endpoints,
+        })
+    }
+}
+
+/// The body as JSON: `413` over 64 KiB, `415` unless the content type is JSON, `400` when
+/// it does not parse.
+fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let bytes = match body {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => return Err(payload_too_large()),
+        Err(BodyError::Unreadable) => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "The request body could not be read.",
+            ));
+        }
+    };
+    let is_json = headers
+        .get(warp::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|mime| {
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(unsupported_media_type());
+    }
+    serde_json::from_slice(&bytes).map_err(|err| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("The request body is not valid JSON: {err}."),
+        )
+    })
+}
+
+/// `GET /api/v1alpha/token/`: the user's tokens.
+pub async fn list_tokens(app: Arc<App>, headers: HeaderMap) -> Response {
+    respond(
+        async {
+            let username = auth::basic(&app, &headers).await?;
+            let tokens = app
+                .store
+                .tokens(&username)
+                .await
+                .map_err(|err| store_failure(&err))?;
+            if tokens.is_empty() {
+                return Err(ApiError::not_found(
+                    "tokens_not_found",
+                    "Tokens does not exist",
+                ));
+            }
+            let now = crate::clock::now();
+            let list: serde_json::Map<String, Value> = tokens
+                .into_iter()
+                .map(|(id, record)| {
+                    let entry = json!({
+                        "jwt_token_description": record.jwt_token_description,
+                        "jwt_token_life": record.jwt_token_life,
+                        "jwt_token_remaining_life": remaining_life(record.exp, now),
+                        "expiry_status": expiry_status(record.exp, now, 0).as_str(),
+                    });
+                    (id, entry)
+                })
+                .collect();
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({ "message": "Tokens exist", "jwt_tokens": list }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/v1alpha/token/{id}/`: one of the user's tokens.
+pub async fn get_token(id: String, app: Arc<App>, headers: HeaderMap) -> Response {
+    respond(
+        async {
+            let username = auth::basic(&app, &headers).await?;
+            let record = app
+                .store
+                .token(&username, &id)
+                .await
+                .map_err(|err| store_failure(&err))?
+                .ok_or_else(|| ApiError::not_found("token_not_found", TOKEN_NOT_FOUND))?;
+            let now = crate::clock::now();
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({
+                    "message": "Token exists",
+                    "jwt_token_description": record.jwt_token_description,
+                    "jwt_token_life": record.jwt_token_life,
+                    "jwt_token_life_remaining": remaining_life(record.exp, now),
+                    "expiry_status": expiry_status(record.exp, now, 0).as_str(),
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `DELETE /api/v1alpha/token/{id}/`: deletes (revokes) one of the user's tokens.
+pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Response {
+    respond(
+        async {
+            let username = auth::basic(&app, &headers).await?;
+            let op = Op::DeleteToken {
+                user: username,
+                id,
+                now: crate::clock::now_secs(),
+            };
+            match app.store.apply(op).await {
+                Ok(true) => Ok(json_response(
+                    StatusCode::OK,
+                    &json!({ "message": "Token deleted" }),
+                )),
+                Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
+                Err(err) => Err(store_failure(&err)),
+            }
+        }
+        .await,
+    )
+}
+
+/// `GET /api/v1alpha/whoami`: the Bearer token's owner and life.
+pub async fn whoami(app: Arc<App>, headers: HeaderMap) -> Response {
+    respond(
+        async {
+            let bearer = auth::bearer(&app, &headers).await?;
+            let claims = &bearer.claims;
+            if !scope::allows(
+                claims.jwt_token_endpoints.as_ref(),
+                "GET",
+                "/api/v1alpha/whoami",
+            ) {
+                return Err(ApiError::insufficient_scope());
+            }
+            let now = crate::clock::now();
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({
+                    "username": claims.username,
+                    "jwt_token_id": claims.jwt_token_id,
+                    "jwt_token_description": bearer.record.jwt_token_description,
+                    "jwt_token_life": bearer.record.jwt_token_life,
+                    "jwt_token_life_remaining": remaining_life(claims.exp, now),
+                    "expiry_status": expiry_status(claims.exp, now, 0).as_str(),
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/v1alpha/auth`: forward authentication for a reverse proxy. The request to
+/// judge is named by `X-Forwarded-Method`/`X-Forwarded-Uri` (Traefik) or
+/// `X-Original-Method`/`X-Original-URI` (nginx); without them, this request itself.
+pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> Response {
+    respond(
+        async {
+            let bearer = auth::bearer(&app, &headers).await?;
+            let header = |names: [&str; 2]| {
+                names
+                    .iter()
+                    .find_map(|name| {
+                        headers
+                            .get(*name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::trim)
+                    })
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            let method = header(["x-forwarded-method", "x-original-method"])
+                .unwrap_or_else(|| method.to_string());
+            let uri = header(["x-forwarded-uri", "x-original-uri"])
+                .unwrap_or_else(|| "/api/v1alpha/auth".into());
+            let claims = &bearer.claims;
+            if !scope::allows(claims.jwt_token_endpoints.as_ref(), &method, &uri) {
+                return Err(ApiError::insufficient_scope());
+            }
+            let mut response = json_response(
+                StatusCode::OK,
+                &json!({ "username": claims.username, "jwt_token_id": claims.jwt_token_id }),
+            );
+            let out = response.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(&claims.username) {
+                out.insert("x-auth-user", value);
+            }
+            if let Ok(value) = HeaderValue::from_str(&claims.jwt_token_id) {
+                out.insert("x-auth-token-id", value);
+            }
+            Ok(response)
+        }
+        .await,
+    )
+}
+
+/// `GET /.well-known/jwks.json`: the public keys (none for HS256).
+pub async fn jwks(app: Arc<App>) -> Response {
+    json_response(StatusCode::OK, &app.signer.jwks())
+}
+
+/// `GET /api/v1alpha/revoked`: tokens deleted before their expiry, until they expire.
+pub async fn revoked(app: Arc<App>) -> Response {
+    respond(
+        async {
+            let now = crate::clock::now_secs();
+            let list = app
+                .store
+                .revoked(now)
+                .await
+                .map_err(|err| store_failure(&err))?;
+            let revoked: Vec<Value> = list
+                .into_iter()
+                .map(|(id, exp)| json!({ "jwt_token_id": id, "exp": exp }))
+                .collect();
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({ "message": "Revoked tokens", "revoked": revoked }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/healthz/liveness`.
+pub async fn liveness() -> Response {
+    json_response(StatusCode::OK, &json!({ "message": "i am alive" }))
+}
+
+/// `GET /api/healthz/readyness`: ready while the store answers.
+pub async fn readyness(app: Arc<App>) -> Response {
+    match app.store.users().await {
+        Ok(_) => json_response(StatusCode::OK, &json!({ "message": "i am ready" })),
+        Err(err) => store_failure(&err).into_response(),
+    }
+}

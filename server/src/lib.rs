@@ -1,0 +1,186 @@
+//! tokenlife-server: the HTTP API of SPEC section 5 over warp, the JSON store of section 4,
+//! and the commands of section 7.
+//!
+//! [`routes`] builds the whole application from an [`App`]; `main.rs` only parses the
+//! command line ([`cli`]) and runs it.
+
+#![deny(missing_docs)]
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use tokenlife_core::{Life, Signer, Verifier};
+use warp::Filter;
+use warp::http::Method;
+
+pub mod api_error;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod handlers;
+pub mod secrets;
+pub mod static_files;
+pub mod store;
+pub mod throttle;
+
+use handlers::{Body, BodyError, MAX_BODY_BYTES};
+use store::Store;
+
+/// What a server is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The `iss` of every token, checked on every Bearer token.
+    pub issuer: String,
+    /// The longest life a token may be given.
+    pub max_life: Life,
+}
+
+/// Everything a request may need, shared by all of them.
+pub struct App {
+    /// The configuration.
+    pub config: Config,
+    /// Users and token records.
+    pub store: Arc<dyn Store>,
+    /// The signing key.
+    pub signer: Signer,
+    /// The verifier for the signing key, built once.
+    pub verifier: Verifier,
+    /// Password checks, their cache and throttle.
+    pub passwords: auth::Passwords,
+}
+
+/// The whole application: the API, the public endpoints and the web page, with every
+/// rejection turned into a JSON answer and one log line per request.
+pub fn routes(
+    app: Arc<App>,
+    dirs: Arc<static_files::StaticDirs>,
+) -> impl Filter<Extract = (impl warp::Reply,), Error = Infallible> + Clone {
+    let with_app = {
+        let app = Arc::clone(&app);
+        warp::any().map(move || Arc::clone(&app))
+    };
+    let headers = warp::header::headers_cloned();
+
+    let tokens = warp::path!("api" / "v1alpha" / "token");
+    let create = tokens
+        .and(warp::post())
+        .and(with_app.clone())
+        .and(headers.clone())
+        .and(limited_body())
+        .then(handlers::create_token);
+    let list = tokens
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(headers.clone())
+        .then(handlers::list_tokens);
+    let token = warp::path!("api" / "v1alpha" / "token" / String);
+    let get = token
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(headers.clone())
+        .then(handlers::get_token);
+    let delete = token
+        .and(warp::delete())
+        .and(with_app.clone())
+        .and(headers.clone())
+        .then(handlers::delete_token);
+    let whoami = warp::path!("api" / "v1alpha" / "whoami")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(headers.clone())
+        .then(handlers::whoami);
+    let forward_auth = warp::path!("api" / "v1alpha" / "auth")
+        .and(
+            warp::get()
+                .or(warp::head())
+                .unify()
+                .or(warp::post())
+                .unify(),
+        )
+        .and(with_app.clone())
+        .and(warp::method())
+        .and(headers.clone())
+        .then(|app, method: Method, headers| handlers::forward_auth(app, method, headers));
+    let revoked = warp::path!("api" / "v1alpha" / "revoked")
+        .and(warp::get())
+        .and(with_app.clone())
+        .then(handlers::revoked);
+    let jwks = warp::path!(".well-known" / "jwks.json")
+        .and(warp::get())
+        .and(with_app.clone())
+        .then(handlers::jwks);
+    let liveness = warp::path!("api" / "healthz" / "liveness")
+        .and(warp::get())
+        .then(handlers::liveness);
+    let readyness = warp::path!("api" / "healthz" / "readyness")
+        .and(warp::get())
+        .and(with_app)
+        .then(handlers::readyness);
+
+    let api = create
+        .or(list)
+        .unify()
+        .or(get)
+        .unify()
+        .or(delete)
+        .unify()
+        .or(whoami)
+        .unify()
+        .or(forward_auth)
+        .unify()
+        .or(revoked)
+        .unify()
+        .or(jwks)
+        .unify()
+        .or(liveness)
+        .unify()
+        .or(readyness)
+        .unify();
+    api.or(static_files::routes(dirs))
+        .unify()
+        .recover(api_error::recover)
+        .unify()
+        .with(warp::log::custom(|info| {
+            // Paths carry token ids at most, never tokens, passwords or keys.
+            tracing::info!(
+                method = %info.method(),
+                path = info.path(),
+                status = info.status().as_u16(),
+                latency_us = info.elapsed().as_micros() as u64,
+                "request"
+            );
+        }))
+}
+
+/// The request body, read up to 64 KiB: the rest is never read.
+fn limited_body() -> impl Filter<Extract = (Body,), Error = warp::Rejection> + Clone {
+    warp::header::optional::<u64>("content-length")
+        .and(warp::body::stream())
+        .then(collect_body)
+}
+
+async fn collect_body<S, B>(length: Option<u64>, stream: S) -> Body
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    if length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut stream = std::pin::pin!(stream);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let mut chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            let n = part.len();
+            if bytes.len() + n > MAX_BODY_BYTES {
+                return Err(BodyError::TooLarge);
+            }
+            bytes.extend_from_slice(part);
+            chunk.advance(n);
+        }
+    }
+    Ok(bytes::Bytes::from(bytes))
+}

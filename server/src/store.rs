@@ -1,0 +1,179 @@
+//! Where users and token records live: the [`Store`] trait the handlers talk to, and the
+//! data it keeps. The embedded backend is [`JsonStore`] (`users.json` plus a journal);
+//! another backend (PostgreSQL) implements the same trait without touching the handlers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+use tokenlife_core::TokenRecord;
+
+mod json;
+pub mod specter;
+
+pub use json::JsonStore;
+pub(crate) use json::sync_dir;
+
+/// A boxed future of a store call, so that handlers can hold any backend as
+/// `Arc<dyn Store>`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The operations the server and the commands need from a store.
+///
+/// Every read sees the changes other processes made to the same data before it started;
+/// every write is durable when its future resolves.
+pub trait Store: Send + Sync {
+    /// The password record of `username`, if the user exists.
+    fn password(&self, username: &str) -> StoreFuture<'_, Option<PasswordRecord>>;
+
+    /// The token records of `username` (empty when the user has none or does not exist).
+    fn tokens(&self, username: &str) -> StoreFuture<'_, Vec<(String, TokenRecord)>>;
+
+    /// One token record of `username`.
+    fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>>;
+
+    /// Whether the token `id` was revoked (deleted before its expiry) and has not expired.
+    fn is_revoked(&self, id: &str, now: i64) -> StoreFuture<'_, bool>;
+
+    /// Ids and `exp` of the tokens revoked before their expiry that have not expired yet.
+    fn revoked(&self, now: i64) -> StoreFuture<'_, Vec<(String, i64)>>;
+
+    /// Every user, for `tokenlife user list`.
+    fn users(&self) -> StoreFuture<'_, Vec<UserSummary>>;
+
+    /// Applies one change; resolves once it is on disk. `Ok(false)` means there was
+    /// nothing to do (for example deleting a token that does not exist).
+    fn apply(&self, op: Op) -> StoreFuture<'_, bool>;
+}
+
+/// A password hash as `users.json` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PasswordRecord {
+    /// Specter's PBKDF2-HMAC-SHA256 record (10,000 iterations; `salt` is used as text,
+    /// `pwdhash` is base64).
+    Specter {
+        /// The salt, used as the UTF-8 bytes of this text.
+        salt: String,
+        /// The derived key, base64.
+        pwdhash: String,
+    },
+    /// A PHC string; tokenlife writes Argon2id.
+    Phc(String),
+}
+
+impl PasswordRecord {
+    /// A string that changes whenever the password changes, used to forget cached checks.
+    pub fn identity(&self) -> String {
+        match self {
+            PasswordRecord::Specter { salt, pwdhash } => format!("specter:{salt}:{pwdhash}"),
+            PasswordRecord::Phc(phc) => phc.clone(),
+        }
+    }
+}
+
+/// A change asked of the store. Checks (does the user exist, is the description new)
+/// happen under the store's lock, so two processes cannot both pass them.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Store a new token of `user`; fails if the user has a token with that description.
+    CreateToken {
+        /// The owner.
+        user: String,
+        /// The token id.
+        id: String,
+        /// What is kept of the token.
+        record: TokenRecord,
+    },
+    /// Delete a token of `user`; it stays listed as revoked until `exp` if that is after `now`.
+    DeleteToken {
+        /// The owner.
+        user: String,
+        /// The token id.
+        id: String,
+        /// The time of the deletion, Unix seconds.
+        now: i64,
+    },
+    /// Add a user; fails if the username is taken.
+    AddUser(NewUser),
+    /// Add a user only if the store has no users at all (the first start).
+    AddFirstUser(NewUser),
+    /// Change a user's password; fails if the user does not exist.
+    SetPassword {
+        /// The user.
+        username: String,
+        /// The new password record.
+        password: PasswordRecord,
+    },
+    /// Remove a user and revoke their unexpired tokens; fails if the user does not exist.
+    RemoveUser {
+        /// The user.
+        username: String,
+        /// The time of the removal, Unix seconds.
+        now: i64,
+    },
+    /// Import users with their tokens. A user that exists takes the imported password and
+    /// admin flag and gains the imported tokens.
+    Import(Vec<ImportedUser>),
+}
+
+/// A user to add.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The username.
+    pub username: String,
+    /// The password record.
+    pub password: PasswordRecord,
+    /// Whether the user is an administrator (Specter's flag).
+    pub is_admin: bool,
+}
+
+/// A user read from another system, with their tokens.
+#[derive(Debug, Clone)]
+pub struct ImportedUser {
+    /// The user itself.
+    pub user: NewUser,
+    /// Their tokens by id.
+    pub tokens: Vec<(String, TokenRecord)>,
+}
+
+/// What `tokenlife user list` shows of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    /// The username.
+    pub username: String,
+    /// Whether the user is an administrator.
+    pub is_admin: bool,
+    /// How many token records the user has.
+    pub tokens: usize,
+}
+
+/// Why a store call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The user already has a token with this description.
+    DuplicateDescription,
+    /// No such user.
+    UnknownUser,
+    /// The username is taken.
+    UserExists,
+    /// The stored data cannot be read; the message names the file and the place.
+    Corrupt(String),
+    /// The disk failed; the message says how.
+    Io(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::DuplicateDescription => {
+                f.write_str("the user already has a token with this description")
+            }
+            StoreError::UnknownUser => f.write_str("no such user"),
+            StoreError::UserExists => f.write_str("a user with this name already exists"),
+            StoreError::Corrupt(message) | StoreError::Io(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}

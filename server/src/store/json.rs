@@ -1,0 +1,856 @@
+//! The embedded store: `users.json` (a snapshot in Specter's layout) plus `users.journal`
+//! (one JSON line per change since the snapshot) and `revoked.json`, in one data folder.
+//!
+//! - A write takes the folder's OS lock (`users.lock`), catches up with what other
+//!   processes wrote, checks and applies its changes in memory, appends one line per change
+//!   to the journal and `fsync`s it: one `fsync` for every change that was waiting (group
+//!   commit, done by one committer thread per process).
+//! - When the journal grows past half the snapshot (and 1 MiB), the state is written to
+//!   `users.json` (temporary file, `fsync`, rename, `fsync` of the folder) and the journal
+//!   is replaced by an empty one, so the cost per change stays O(1) amortised.
+//! - Replaying a change is idempotent (every change sets or removes a key), so a crash
+//!   between writing the snapshot and emptying the journal loses nothing and doubles
+//!   nothing.
+//! - Before each read, two `stat` calls tell whether another process appended to the
+//!   journal (its length grew) or compacted (a new file); only then is the tail replayed
+//!   or everything reloaded, under a shared lock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, mpsc};
+
+use serde::{Deserialize, Serialize};
+use tokenlife_core::TokenRecord;
+
+use super::{
+    ImportedUser, NewUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary,
+};
+
+/// The snapshot file, in Specter's layout.
+pub const USERS_FILE: &str = "users.json";
+const JOURNAL_FILE: &str = "users.journal";
+const REVOKED_FILE: &str = "revoked.json";
+const LOCK_FILE: &str = "users.lock";
+/// Compact when the journal is larger than this and than half the snapshot.
+const MIN_COMPACT_BYTES: u64 = 1 << 20;
+/// The most changes one `fsync` carries.
+const MAX_BATCH: usize = 4096;
+
+/// The JSON-file store of one data folder. Cheap to share: clone the `Arc` it lives in.
+pub struct JsonStore {
+    inner: Arc<Inner>,
+    queue: Mutex<Option<mpsc::Sender<Pending>>>,
+    committer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    state: RwLock<State>,
+    /// What of the files `state` reflects.
+    seen: Mutex<Seen>,
+    /// Serialises this process's disk work; holds the lock file and the journal handle.
+    io: Mutex<Io>,
+    /// True while this process holds the exclusive lock to write: no other process can
+    /// change the files then, so readers need not wait for it.
+    writing: AtomicBool,
+}
+
+struct Io {
+    lock: File,
+    journal: Option<File>,
+}
+
+type Pending = (Op, tokio::sync::oneshot::Sender<Result<bool, StoreError>>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct FileId {
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Seen {
+    snapshot: Option<FileId>,
+    journal_ino: Option<u64>,
+    /// Bytes of the journal replayed: always the end of a complete line.
+    journal_len: u64,
+}
+
+/// The data in memory.
+#[derive(Default)]
+struct State {
+    users: BTreeMap<String, UserEntry>,
+    revoked: HashMap<String, i64>,
+}
+
+struct UserEntry {
+    user: StoredUser,
+    /// How many tokens carry each description, so that a duplicate is found in O(1).
+    descriptions: HashMap<String, u32>,
+}
+
+/// A user as `users.json` holds it (Specter's layout; tokens without the raw token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredUser {
+    id: String,
+    username: String,
+    password: PasswordRecord,
+    #[serde(default)]
+    is_admin: bool,
+    #[serde(default)]
+    jwt_tokens: BTreeMap<String, TokenRecord>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RevokedFile {
+    revoked: BTreeMap<String, i64>,
+}
+
+/// One line of the journal. Each sets or removes a key, so replaying one twice is harmless.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum Change {
+    PutToken {
+        user: String,
+        id: String,
+        token: TokenRecord,
+    },
+    DeleteToken {
+        user: String,
+        id: String,
+        revoke_until: Option<i64>,
+    },
+    PutUser {
+        id: String,
+        username: String,
+        password: PasswordRecord,
+        is_admin: bool,
+    },
+    RemoveUser {
+        username: String,
+        revoke: Vec<(String, i64)>,
+    },
+}
+
+impl JsonStore {
+    /// Opens (creating if needed, mode 0700) the data folder and loads it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] naming the file and the line and column when `users.json`
+    /// or the journal cannot be parsed (the file is left as it is);
+    /// [`StoreError::Io`] when the folder cannot be created or read.
+    pub fn open(dir: &Path) -> Result<JsonStore, StoreError> {
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|err| io_error("cannot create the data folder", dir, &err))?;
+        }
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(|err| io_error("cannot open", &lock_path, &err))?;
+        let inner = Inner {
+            dir: dir.to_path_buf(),
+            state: RwLock::new(State::default()),
+            seen: Mutex::new(Seen::default()),
+            io: Mutex::new(Io {
+                lock,
+                journal: None,
+            }),
+            writing: AtomicBool::new(false),
+        };
+        {
+            let mut io = inner.io_guard();
+            io.lock
+                .lock()
+                .map_err(|err| io_error("cannot lock", &lock_path, &err))?;
+            let loaded = inner.reload(&mut io).and_then(|()| inner.repair_tail());
+            let _ = io.lock.unlock();
+            loaded?;
+        }
+        let inner = Arc::new(inner);
+        let (tx, rx) = mpsc::channel::<Pending>();
+        let worker = Arc::clone(&inner);
+        let committer = std::thread::Builder::new()
+            .name("tokenlife-commit".into())
+            .spawn(move || worker.run_committer(&rx))
+            .map_err(|err| StoreError::Io(format!("cannot start the committer thread: {err}")))?;
+        Ok(JsonStore {
+            inner,
+            queue: Mutex::new(Some(tx)),
+            committer: Mutex::new(Some(committer)),
+        })
+    }
+
+    /// Stops the committer after the changes already asked for are on disk.
+    pub fn close(&self) {
+        drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(handle) = self
+            .committer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = handle.join();
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, StoreError> {
+        self.inner.refresh()?;
+        let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        Ok(f(&state))
+    }
+}
+
+impl Drop for JsonStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Store for JsonStore {
+    fn password(&self, username: &str) -> StoreFuture<'_, Option<PasswordRecord>> {
+        let result = self.read(|s| s.users.get(username).map(|u| u.user.password.clone()));
+        Box::pin(std::future::ready(result))
+    }
+
+    fn tokens(&self, username: &str) -> StoreFuture<'_, Vec<(String, TokenRecord)>> {
+        let result = self.read(|s| {
+            s.users
+                .get(username)
+                .map(|u| {
+                    u.user
+                        .jwt_tokens
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>> {
+        let result = self.read(|s| {
+            s.users
+                .get(username)
+                .and_then(|u| u.user.jwt_tokens.get(id).cloned())
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn is_revoked(&self, id: &str, now: i64) -> StoreFuture<'_, bool> {
+        let result = self.read(|s| s.revoked.get(id).is_some_and(|&exp| exp > now));
+        Box::pin(std::future::ready(result))
+    }
+
+    fn revoked(&self, now: i64) -> StoreFuture<'_, Vec<(String, i64)>> {
+        let result = self.read(|s| {
+            let mut list: Vec<(String, i64)> = s
+                .revoked
+                .iter()
+                .filter(|&(_, &exp)| exp > now)
+                .map(|(id, &exp)| (id.clone(), exp))
+                .collect();
+            list.sort();
+            list
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn users(&self) -> StoreFuture<'_, Vec<UserSummary>> {
+        let result = self.read(|s| {
+            s.users
+                .values()
+                .map(|u| UserSummary {
+                    username: u.user.username.clone(),
+                    is_admin: u.user.is_admin,
+                    tokens: u.user.jwt_tokens.len(),
+                })
+                .collect()
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn apply(&self, op: Op) -> StoreFuture<'_, bool> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = self
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|queue| queue.send((op, tx)).is_ok())
+            .unwrap_or(false);
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Io("the store is shutting down".into()));
+            }
+            rx.await
+                .unwrap_or_else(|_| Err(StoreError::Io("the store stopped".into())))
+        })
+    }
+}
+
+impl Inner {
+    fn io_guard(&self) -> MutexGuard<'_, Io> {
+        self.io.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Brings `state` up to date with the files if another process changed them.
+    fn refresh(&self) -> Result<(), StoreError> {
+        if self.writing.load(Ordering::Acquire) || self.up_to_date()? {
+            return Ok(());
+        }
+        let mut io = self.io_guard();
+        let lock_path = self.path(LOCK_FILE);
+        io.lock
+            .lock_shared()
+            .map_err(|err| io_error("cannot lock", &lock_path, &err))?;
+        let result = self.catch_up(&mut io);
+        let _ = io.lock.unlock();
+        result
+    }
+
+    fn up_to_date(&self) -> Result<bool, StoreError> {
+        let snapshot = file_id(&self.path(USERS_FILE))?;
+        let journal = file_id(&self.path(JOURNAL_FILE))?;
+        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(snapshot == seen.snapshot
+            && journal.map(|j| j.ino) == seen.journal_ino
+            && journal.map_or(0, |j| j.len) == seen.journal_len)
+    }
+
+    /// With the lock held: replays what others appended, or reloads after a compaction.
+    fn catch_up(&self, io: &mut Io) -> Result<(), StoreError> {
+        let snapshot = file_id(&self.path(USERS_FILE))?;
+        let journal = file_id(&self.path(JOURNAL_FILE))?;
+        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if snapshot != seen.snapshot || journal.map(|j| j.ino) != seen.journal_ino {
+            return self.reload(io);
+        }
+        match journal {
+            Some(j) if j.len > seen.journal_len => {
+                let (changes, consumed) = self.read_journal(seen.journal_len)?;
+                let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+                for change in changes {
+                    state.apply(change);
+                }
+                self.seen
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .journal_len = consumed;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// With the lock held: reads everything from the files.
+    fn reload(&self, io: &mut Io) -> Result<(), StoreError> {
+        let users_path = self.path(USERS_FILE);
+        let snapshot = file_id(&users_path)?;
+        let mut state = State::default();
+        if snapshot.is_some() {
+            let bytes = std::fs::read(&users_path)
+                .map_err(|err| io_error("cannot read", &users_path, &err))?;
+            let users: Vec<StoredUser> = serde_json::from_slice(&bytes).map_err(|err| {
+                StoreError::Corrupt(format!(
+                    "cannot parse {} at line {} column {}: {err}",
+                    users_path.display(),
+                    err.line(),
+                    err.column()
+                ))
+            })?;
+            for user in users {
+                state.insert_user(user);
+            }
+        }
+        let revoked_path = self.path(REVOKED_FILE);
+        if revoked_path.exists() {
+            let bytes = std::fs::read(&revoked_path)
+                .map_err(|err| io_error("cannot read", &revoked_path, &err))?;
+            let revoked: RevokedFile = serde_json::from_slice(&bytes).map_err(|err| {
+                StoreError::Corrupt(format!(
+                    "cannot parse {} at line {} column {}: {err}",
+                    revoked_path.display(),
+                    err.line(),
+                    err.column()
+                ))
+            })?;
+            state.revoked = revoked.revoked.into_iter().collect();
+        }
+        let journal = file_id(&self.path(JOURNAL_FILE))?;
+        let (changes, consumed) = self.read_journal(0)?;
+        for change in changes {
+            state.apply(change);
+        }
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = state;
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Seen {
+            snapshot,
+            journal_ino: journal.map(|j| j.ino),
+            journal_len: consumed,
+        };
+        io.journal = None;
+        Ok(())
+    }
+
+    /// The complete lines of the journal from byte `from` on, and where they end.
+    fn read_journal(&self, from: u64) -> Result<(Vec<Change>, u64), StoreError> {
+        let path = self.path(JOURNAL_FILE);
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+            Err(err) => return Err(io_error("cannot open", &path, &err)),
+        };
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(from))
+            .and_then(|_| file.read_to_end(&mut bytes))
+            .map_err(|err| io_error("cannot read", &path, &err))?;
+        let mut changes = Vec::new();
+        let mut consumed = 0usize;
+        let mut line_number = 0usize;
+        while let Some(end) = bytes[consumed..].iter().position(|&b| b == b'\n') {
+            line_number += 1;
+            let line = &bytes[consumed..consumed + end];
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                let change: Change = serde_json::from_slice(line).map_err(|err| {
+                    StoreError::Corrupt(format!(
+                        "cannot parse {} at byte {} (line {line_number} of the part read), column {}: {err}",
+                        path.display(),
+                        from + consumed as u64,
+                        err.column()
+                    ))
+                })?;
+                changes.push(change);
+            }
+            consumed += end + 1;
+        }
+        // Bytes after the last newline are a line whose writer died before finishing it;
+        // it was never acknowledged, and the next writer cuts it off.
+        Ok((changes, from + consumed as u64))
+    }
+
+    /// With the exclusive lock held at start: cuts off a torn last line of the journal.
+    fn repair_tail(&self) -> Result<(), StoreError> {
+        let path = self.path(JOURNAL_FILE);
+        let Some(journal) = file_id(&path)? else {
+            return Ok(());
+        };
+        let seen_len = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .journal_len;
+        if journal.len > seen_len {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|err| io_error("cannot open", &path, &err))?;
+            file.set_len(seen_len)
+                .and_then(|()| file.sync_all())
+                .map_err(|err| io_error("cannot repair", &path, &err))?;
+            tracing::warn!(file = %path.display(), "cut off an unfinished last journal line");
+        }
+        Ok(())
+    }
+
+    fn run_committer(&self, queue: &mpsc::Receiver<Pending>) {
+        while let Ok(first) = queue.recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let (ops, replies): (Vec<Op>, Vec<_>) = batch.into_iter().unzip();
+            let results = self.commit(ops);
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// Checks, applies and writes a batch of changes under the exclusive lock, with one
+    /// `fsync`.
+    fn commit(&self, ops: Vec<Op>) -> Vec<Result<bool, StoreError>> {
+        let count = ops.len();
+        let mut io = self.io_guard();
+        let lock_path = self.path(LOCK_FILE);
+        if let Err(err) = io.lock.lock() {
+            let err = io_error("cannot lock", &lock_path, &err);
+            return vec![Err(err); count];
+        }
+        let results = self.commit_locked(&mut io, ops);
+        self.writing.store(false, Ordering::Release);
+        let _ = io.lock.unlock();
+        results
+    }
+
+    fn commit_locked(&self, io: &mut Io, ops: Vec<Op>) -> Vec<Result<bool, StoreError>> {
+        let count = ops.len();
+        if let Err(err) = self.catch_up(io) {
+            return vec![Err(err); count];
+        }
+        self.writing.store(true, Ordering::Release);
+        let mut changes = Vec::new();
+        let results: Vec<Result<bool, StoreError>> = {
+            let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+            ops.into_iter()
+                .map(|op| state.check_and_apply(op, &mut changes))
+                .collect()
+        };
+        if changes.is_empty() {
+            return results;
+        }
+        if let Err(err) = self.append(io, &changes) {
+            tracing::error!(error = %err, "cannot write the journal; reloading from disk");
+            // Memory is ahead of the disk: put it back the way the disk says.
+            let _ = self.reload(io);
+            return results
+                .into_iter()
+                .map(|r| r.and(Err(err.clone())))
+                .collect();
+        }
+        if let Err(err) = self.maybe_compact(io) {
+            // The changes are safe in the journal; compaction will be tried again.
+            tracing::error!(error = %err, "cannot compact the journal");
+        }
+        results
+    }
+
+    fn append(&self, io: &mut Io, changes: &[Change]) -> Result<(), StoreError> {
+        let path = self.path(JOURNAL_FILE);
+        let mut buf = Vec::with_capacity(changes.len() * 256);
+        for change in changes {
+            serde_json::to_writer(&mut buf, change)
+                .map_err(|err| StoreError::Io(format!("cannot encode a change: {err}")))?;
+            buf.push(b'\n');
+        }
+        if io.journal.is_none() {
+            let existed = path.exists();
+            let file = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|err| io_error("cannot open", &path, &err))?;
+            if !existed {
+                sync_dir(&self.dir)?;
+            }
+            io.journal = Some(file);
+        }
+        let Some(file) = io.journal.as_mut() else {
+            return Err(StoreError::Io("the journal is not open".into()));
+        };
+        file.write_all(&buf)
+            .and_then(|()| file.sync_data())
+            .map_err(|err| io_error("cannot write", &path, &err))?;
+        let meta = file
+            .metadata()
+            .map_err(|err| io_error("cannot stat", &path, &err))?;
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.journal_ino = Some(meta.ino());
+        seen.journal_len = meta.len();
+        Ok(())
+    }
+
+    fn maybe_compact(&self, io: &mut Io) -> Result<(), StoreError> {
+        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let snapshot_len = seen.snapshot.map_or(0, |s| s.len);
+        if seen.journal_len <= MIN_COMPACT_BYTES.max(snapshot_len / 2) {
+            return Ok(());
+        }
+        self.compact(io)
+    }
+
+    /// With the exclusive lock held: writes the whole state to `users.json` and
+    /// `revoked.json`, then empties the journal.
+    fn compact(&self, io: &mut Io) -> Result<(), StoreError> {
+        let now = crate::clock::now_secs();
+        let (users, revoked) = {
+            let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+            state.revoked.retain(|_, exp| *exp > now);
+            let users: Vec<&StoredUser> = state.users.values().map(|u| &u.user).collect();
+            let users = serde_json::to_vec_pretty(&users)
+                .map_err(|err| StoreError::Io(format!("cannot encode the users: {err}")))?;
+            let revoked = RevokedFile {
+                revoked: state.revoked.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            };
+            let revoked = serde_json::to_vec_pretty(&revoked)
+                .map_err(|err| StoreError::Io(format!("cannot encode the revoked list: {err}")))?;
+            (users, revoked)
+        };
+        write_atomic(&self.dir, REVOKED_FILE, &revoked)?;
+        write_atomic(&self.dir, USERS_FILE, &users)?;
+        write_atomic(&self.dir, JOURNAL_FILE, b"")?;
+        io.journal = None;
+        let snapshot = file_id(&self.path(USERS_FILE))?;
+        let journal = file_id(&self.path(JOURNAL_FILE))?;
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Seen {
+            snapshot,
+            journal_ino: journal.map(|j| j.ino),
+            journal_len: 0,
+        };
+        tracing::debug!(bytes = users.len(), "compacted the journal into users.json");
+        Ok(())
+    }
+}
+
+impl State {
+    fn insert_user(&mut self, user: StoredUser) {
+        let mut descriptions = HashMap::new();
+        for token in user.jwt_tokens.values() {
+            *descriptions
+                .entry(token.jwt_token_description.clone())
+                .or_insert(0) += 1;
+        }
+        self.users
+            .insert(user.username.clone(), UserEntry { user, descriptions });
+    }
+
+    /// Checks `op` against the current state; when it passes, applies its changes and
+    /// records them for the journal.
+    fn check_and_apply(&mut self, op: Op, out: &mut Vec<Change>) -> Result<bool, StoreError> {
+        let changes = match op {
+            Op::CreateToken { user, id, record } => {
+                let entry = self.users.get(&user).ok_or(StoreError::UnknownUser)?;
+                if entry
+                    .descriptions
+                    .contains_key(&record.jwt_token_description)
+                {
+                    return Err(StoreError::DuplicateDescription);
+                }
+                vec![Change::PutToken {
+                    user,
+                    id,
+                    token: record,
+                }]
+            }
+            Op::DeleteToken { user, id, now } => {
+                let Some(token) = self
+                    .users
+                    .get(&user)
+                    .and_then(|u| u.user.jwt_tokens.get(&id))
+                else {
+                    return Ok(false);
+                };
+                let revoke_until = (token.exp > now).then_some(token.exp);
+                vec![Change::DeleteToken {
+                    user,
+                    id,
+                    revoke_until,
+                }]
+            }
+            Op::AddUser(new) => {
+                if self.users.contains_key(&new.username) {
+                    return Err(StoreError::UserExists);
+                }
+                vec![put_user(new)]
+            }
+            Op::AddFirstUser(new) => {
+                if !self.users.is_empty() {
+                    return Ok(false);
+                }
+                vec![put_user(new)]
+            }
+            Op::SetPassword { username, password } => {
+                let entry = self.users.get(&username).ok_or(StoreError::UnknownUser)?;
+                vec![Change::PutUser {
+                    id: entry.user.id.clone(),
+                    username,
+                    password,
+                    is_admin: entry.user.is_admin,
+                }]
+            }
+            Op::RemoveUser { username, now } => {
+                let entry = self.users.get(&username).ok_or(StoreError::UnknownUser)?;
+                let revoke = entry
+                    .user
+                    .jwt_tokens
+                    .iter()
+                    .filter(|(_, t)| t.exp > now)
+                    .map(|(id, t)| (id.clone(), t.exp))
+                    .collect();
+                vec![Change::RemoveUser { username, revoke }]
+            }
+            Op::Import(users) => import_changes(self, users),
+        };
+        for change in &changes {
+            self.apply(change.clone());
+        }
+        out.extend(changes);
+        Ok(true)
+    }
+
+    /// Applies a change blindly: the check happened when it was first made.
+    fn apply(&mut self, change: Change) {
+        match change {
+            Change::PutToken { user, id, token } => {
+                if let Some(entry) = self.users.get_mut(&user) {
+                    *entry
+                        .descriptions
+                        .entry(token.jwt_token_description.clone())
+                        .or_insert(0) += 1;
+                    if let Some(old) = entry.user.jwt_tokens.insert(id, token) {
+                        entry.forget_description(&old.jwt_token_description);
+                    }
+                }
+            }
+            Change::DeleteToken {
+                user,
+                id,
+                revoke_until,
+            } => {
+                if let Some(entry) = self.users.get_mut(&user) {
+                    if let Some(old) = entry.user.jwt_tokens.remove(&id) {
+                        entry.forget_description(&old.jwt_token_description);
+                    }
+                }
+                if let Some(exp) = revoke_until {
+                    self.revoked.insert(id, exp);
+                }
+            }
+            Change::PutUser {
+                id,
+                username,
+                password,
+                is_admin,
+            } => match self.users.get_mut(&username) {
+                Some(entry) => {
+                    entry.user.id = id;
+                    entry.user.password = password;
+                    entry.user.is_admin = is_admin;
+                }
+                None => self.insert_user(StoredUser {
+                    id,
+                    username,
+                    password,
+                    is_admin,
+                    jwt_tokens: BTreeMap::new(),
+                }),
+            },
+            Change::RemoveUser { username, revoke } => {
+                self.users.remove(&username);
+                self.revoked.extend(revoke);
+            }
+        }
+    }
+}
+
+impl UserEntry {
+    fn forget_description(&mut self, description: &str) {
+        if let Some(count) = self.descriptions.get_mut(description) {
+            *count -= 1;
+            if *count == 0 {
+                self.descriptions.remove(description);
+            }
+        }
+    }
+}
+
+fn put_user(new: NewUser) -> Change {
+    Change::PutUser {
+        id: if new.username == "admin" {
+            "admin".into()
+        } else {
+            random_id()
+        },
+        username: new.username,
+        password: new.password,
+        is_admin: new.is_admin,
+    }
+}
+
+fn import_changes(state: &State, users: Vec<ImportedUser>) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for ImportedUser { user, tokens } in users {
+        let username = user.username.clone();
+        let id = state.users.get(&username).map(|u| u.user.id.clone());
+        let mut put = put_user(user);
+        if let (Change::PutUser { id: put_id, .. }, Some(id)) = (&mut put, id) {
+            *put_id = id;
+        }
+        changes.push(put);
+        for (id, token) in tokens {
+            changes.push(Change::PutToken {
+                user: username.clone(),
+                id,
+                token,
+            });
+        }
+    }
+    changes
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 8];
+    // Without randomness the id is still unique enough: it only names a user in the file.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_id(path: &Path) -> Result<Option<FileId>, StoreError> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some(FileId {
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+        })),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(io_error("cannot stat", path, &err)),
+    }
+}
+
+/// Replaces `dir/name` with `bytes` so that a reader sees the old file or the new one,
+/// never a part: temporary file (mode 0600), `fsync`, rename, `fsync` of the folder.
+pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let target = dir.join(name);
+    let temp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        random_id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, &target)
+    };
+    if let Err(err) = write() {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io_error("cannot write", &target, &err));
+    }
+    sync_dir(dir)
+}
+
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|err| io_error("cannot sync", dir, &err))
+}
+
+fn io_error(what: &str, path: &Path, err: &std::io::Error) -> StoreError {
+    StoreError::Io(format!("{what} {}: {err}", path.display()))
+}
