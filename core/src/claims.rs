@@ -99,7 +99,11 @@ impl Claims {
 }
 
 pub(crate) fn mismatch(claim: &'static str, detail: impl Into<String>) -> Error {
-    ErrorKind::ClaimMismatch { claim, detail: detail.into() }.into()
+    ErrorKind::ClaimMismatch {
+        claim,
+        detail: detail.into(),
+    }
+    .into()
 }
 
 /// A token id: a UUID v4 made from caller-given random bytes.
@@ -169,7 +173,10 @@ impl TokenRecord {
     /// Whether `token` is the very token this record was made for (constant time).
     pub fn matches(&self, token: &str) -> bool {
         use subtle::ConstantTimeEq;
-        fingerprint(token).as_bytes().ct_eq(self.fingerprint.as_bytes()).into()
+        fingerprint(token)
+            .as_bytes()
+            .ct_eq(self.fingerprint.as_bytes())
+            .into()
     }
 }
 

@@ -96,11 +96,17 @@ impl Error {
     }
 
     pub(crate) fn malformed(reason: impl Into<String>) -> Self {
-        ErrorKind::Malformed { reason: reason.into() }.into()
+        ErrorKind::Malformed {
+            reason: reason.into(),
+        }
+        .into()
     }
 
     pub(crate) fn bad_key(reason: impl Into<String>) -> Self {
-        ErrorKind::BadKey { reason: reason.into() }.into()
+        ErrorKind::BadKey {
+            reason: reason.into(),
+        }
+        .into()
     }
 }
 

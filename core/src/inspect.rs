@@ -1,10 +1,12 @@
 //! Reading a token without its key, for clients that only hold the token.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
+use crate::Error;
 use crate::jws::Compact;
 use crate::time::{ExpiryStatus, expiry_status, remaining_life};
-use crate::Error;
 
 /// What a token says about itself, and its life at the time of asking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,21 +29,28 @@ pub struct Inspection {
     pub expiry_status: ExpiryStatus,
 }
 
+/// Borrowed where the JSON has no escapes, so only the three strings kept are allocated.
 #[derive(Deserialize)]
-struct LooseClaims {
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    sub: Option<String>,
-    #[serde(default)]
-    jwt_token_id: Option<String>,
-    #[serde(default)]
-    jti: Option<String>,
-    #[serde(default)]
-    jwt_token_description: Option<String>,
+struct LooseClaims<'a> {
+    #[serde(default, borrow)]
+    username: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    sub: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    jwt_token_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    jti: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    jwt_token_description: Option<Text<'a>>,
     iat: i64,
     exp: i64,
 }
+
+/// A JSON string borrowed from the payload unless it has escapes. serde borrows a
+/// `Cow<str>` only as a direct field with `#[serde(borrow)]`, not inside an `Option`,
+/// hence the newtype.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Reads a token's claims and life at `now` **without checking its signature**: anyone
 /// can make a token that inspects well. Use [`crate::Verifier::verify`] to trust one.
@@ -63,12 +72,15 @@ struct LooseClaims {
 /// ```
 pub fn inspect(token: &str, now: f64, leeway: u64) -> Result<Inspection, Error> {
     let compact = Compact::split(token)?;
-    let claims: LooseClaims = serde_json::from_slice(&compact.payload_bytes()?)
+    let payload = compact.payload_bytes()?;
+    let claims: LooseClaims<'_> = serde_json::from_str(crate::jws::utf8(&payload, "claims")?)
         .map_err(|err| Error::malformed(format!("claims: {err}")))?;
+    let owned =
+        |text: Option<Text<'_>>| text.map(|Text(text)| text.into_owned()).unwrap_or_default();
     Ok(Inspection {
-        username: claims.username.or(claims.sub).unwrap_or_default(),
-        jwt_token_id: claims.jwt_token_id.or(claims.jti).unwrap_or_default(),
-        jwt_token_description: claims.jwt_token_description.unwrap_or_default(),
+        username: owned(claims.username.or(claims.sub)),
+        jwt_token_id: owned(claims.jwt_token_id.or(claims.jti)),
+        jwt_token_description: owned(claims.jwt_token_description),
         iat: claims.iat,
         exp: claims.exp,
         jwt_token_life: u64::try_from(claims.exp.saturating_sub(claims.iat)).unwrap_or(0),

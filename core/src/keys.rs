@@ -32,6 +32,15 @@ impl Hs256 {
     }
 }
 
+impl Hs256 {
+    /// Checks an HMAC in constant time, without the `Vec` the provider traits take.
+    pub fn verify_bytes(&self, msg: &[u8], signature: &[u8]) -> bool {
+        let mut mac = self.0.clone();
+        mac.update(msg);
+        mac.verify_slice(signature).is_ok()
+    }
+}
+
 impl signature::Signer<Vec<u8>> for Hs256 {
     fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
         let mut mac = self.0.clone();
@@ -42,10 +51,11 @@ impl signature::Signer<Vec<u8>> for Hs256 {
 
 impl signature::Verifier<Vec<u8>> for Hs256 {
     fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), signature::Error> {
-        let mut mac = self.0.clone();
-        mac.update(msg);
-        // `verify_slice` compares in constant time.
-        mac.verify_slice(signature).map_err(|_| signature::Error::new())
+        if self.verify_bytes(msg, signature) {
+            Ok(())
+        } else {
+            Err(signature::Error::new())
+        }
     }
 }
 
@@ -78,12 +88,21 @@ impl Ed25519Public {
     pub fn to_bytes(&self) -> [u8; 32] {
         self.0.to_bytes()
     }
+
+    /// Checks a signature with the strict rules (no malleable signatures, no small-order keys).
+    pub fn verify_bytes(&self, msg: &[u8], signature: &[u8]) -> bool {
+        ed25519_dalek::Signature::from_slice(signature)
+            .is_ok_and(|signature| self.0.verify_strict(msg, &signature).is_ok())
+    }
 }
 
 impl signature::Verifier<Vec<u8>> for Ed25519Public {
     fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), signature::Error> {
-        let signature = ed25519_dalek::Signature::from_slice(signature)?;
-        self.0.verify_strict(msg, &signature)
+        if self.verify_bytes(msg, signature) {
+            Ok(())
+        } else {
+            Err(signature::Error::new())
+        }
     }
 }
 
@@ -97,7 +116,9 @@ struct Ed25519Private(ed25519_dalek::SigningKey);
 
 impl signature::Signer<Vec<u8>> for Ed25519Private {
     fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
-        Ok(ed25519_dalek::Signer::sign(&self.0, msg).to_bytes().to_vec())
+        Ok(ed25519_dalek::Signer::sign(&self.0, msg)
+            .to_bytes()
+            .to_vec())
     }
 }
 
@@ -156,9 +177,11 @@ fn unsupported() -> JwtError {
 
 fn new_signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, JwtError> {
     match alg {
-        Algorithm::HS256 => Ok(Box::new(
-            Hs256::new(key.as_bytes()).map_err(|_| JwtError::from(JwtErrorKind::InvalidKeyFormat))?,
-        )),
+        Algorithm::HS256 => {
+            Ok(Box::new(Hs256::new(key.as_bytes()).map_err(|_| {
+                JwtError::from(JwtErrorKind::InvalidKeyFormat)
+            })?))
+        }
         Algorithm::EdDSA => Ok(Box::new(Ed25519Private(
             ed25519_dalek::SigningKey::from_pkcs8_der(key.as_bytes())
                 .map_err(|_| JwtError::from(JwtErrorKind::InvalidEddsaKey))?,
@@ -170,9 +193,11 @@ fn new_signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, 
 fn new_verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, JwtError> {
     let bytes = key.try_get_as_bytes()?;
     match alg {
-        Algorithm::HS256 => Ok(Box::new(
-            Hs256::new(bytes).map_err(|_| JwtError::from(JwtErrorKind::InvalidKeyFormat))?,
-        )),
+        Algorithm::HS256 => {
+            Ok(Box::new(Hs256::new(bytes).map_err(|_| {
+                JwtError::from(JwtErrorKind::InvalidKeyFormat)
+            })?))
+        }
         Algorithm::EdDSA => Ok(Box::new(
             Ed25519Public::from_bytes(bytes.get(..32).unwrap_or(bytes))
                 .map_err(|_| JwtError::from(JwtErrorKind::InvalidEddsaKey))?,

@@ -110,16 +110,22 @@ impl Life {
             let (unit, after_unit) = split_word(after_number);
             if unit.is_empty() {
                 return Err(if after_number.is_empty() {
-                    LifeError::MissingUnit { number: number.to_owned() }
+                    LifeError::MissingUnit {
+                        number: number.to_owned(),
+                    }
                 } else {
-                    LifeError::Syntax { at: after_number.to_owned() }
+                    LifeError::Syntax {
+                        at: after_number.to_owned(),
+                    }
                 });
             }
             let unit_secs = unit_secs(unit)?;
-            nanos = nanos.checked_add(part_nanos(number, unit_secs)?).ok_or(LifeError::Overflow)?;
+            nanos = nanos
+                .checked_add(part_nanos(number, unit_secs)?)
+                .ok_or(LifeError::Overflow)?;
             rest = after_unit;
         }
-        if nanos % NANOS != 0 {
+        if !nanos.is_multiple_of(NANOS) {
             return Err(LifeError::NotWhole);
         }
         let secs = u64::try_from(nanos / NANOS).map_err(|_| LifeError::Overflow)?;
@@ -145,7 +151,9 @@ impl Life {
         if secs > i64::MAX as u64 {
             return Err(LifeError::Overflow);
         }
-        NonZeroU64::new(secs).map(Life).ok_or(LifeError::NotPositive)
+        NonZeroU64::new(secs)
+            .map(Life)
+            .ok_or(LifeError::NotPositive)
     }
 
     /// The life in seconds.
@@ -166,7 +174,11 @@ impl Life {
     /// # Ok::<(), tokenlife_core::LifeError>(())
     /// ```
     pub fn at_most(self, max: Life) -> Result<Life, LifeError> {
-        if self > max { Err(LifeError::TooLong { max: max.secs() }) } else { Ok(self) }
+        if self > max {
+            Err(LifeError::TooLong { max: max.secs() })
+        } else {
+            Ok(self)
+        }
     }
 }
 
@@ -234,17 +246,24 @@ fn split_number(text: &str) -> Result<(&str, &str), LifeError> {
     let int_len = text.bytes().take_while(u8::is_ascii_digit).count();
     let mut end = int_len;
     if text[end..].starts_with('.') {
-        let frac_len = text[end + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        let frac_len = text[end + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
         end += 1 + frac_len;
         if frac_len == 0 {
-            return Err(LifeError::Syntax { at: text.to_owned() });
+            return Err(LifeError::Syntax {
+                at: text.to_owned(),
+            });
         }
     }
     if int_len == 0 {
         if text.starts_with('-') {
             return Err(LifeError::NotPositive);
         }
-        return Err(LifeError::Syntax { at: text.to_owned() });
+        return Err(LifeError::Syntax {
+            at: text.to_owned(),
+        });
     }
     Ok(text.split_at(end))
 }
@@ -259,7 +278,9 @@ fn unit_secs(unit: &str) -> Result<u64, LifeError> {
         .iter()
         .find(|(names, _)| names.contains(&unit))
         .map(|&(_, secs)| secs)
-        .ok_or_else(|| LifeError::UnknownUnit { unit: unit.to_owned() })
+        .ok_or_else(|| LifeError::UnknownUnit {
+            unit: unit.to_owned(),
+        })
 }
 
 /// The exact length of `number` units in nanoseconds; `number` is `digits[.digits]`.
@@ -276,10 +297,12 @@ fn part_nanos(number: &str, unit_secs: u64) -> Result<u128, LifeError> {
         let scale = 10u128.pow(frac.len() as u32);
         let digits: u128 = frac.parse().map_err(|_| LifeError::Overflow)?;
         let frac_nanos = digits * unit_nanos;
-        if frac_nanos % scale != 0 {
+        if !frac_nanos.is_multiple_of(scale) {
             return Err(LifeError::NotWhole);
         }
-        total = total.checked_add(frac_nanos / scale).ok_or(LifeError::Overflow)?;
+        total = total
+            .checked_add(frac_nanos / scale)
+            .ok_or(LifeError::Overflow)?;
     }
     Ok(total)
 }
@@ -298,7 +321,11 @@ impl fmt::Display for LifeError {
             LifeError::NotPositive => f.write_str("life must be positive"),
             LifeError::NotWhole => f.write_str("life must come out at whole seconds"),
             LifeError::TooLong { max } => {
-                write!(f, "life is longer than the maximum of {} ({max} seconds)", format_life(*max))
+                write!(
+                    f,
+                    "life is longer than the maximum of {} ({max} seconds)",
+                    format_life(*max)
+                )
             }
             LifeError::Overflow => f.write_str("life is too long to represent"),
         }

@@ -19,8 +19,13 @@
 /// ```
 pub fn validate(pattern: &str) -> Result<(), String> {
     let (method, path) = split(pattern);
-    let method_ok = method.is_none_or(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic()));
-    if !method_ok || !path.starts_with('/') || path.len() > 512 || path.contains(char::is_whitespace) {
+    let method_ok =
+        method.is_none_or(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic()));
+    if !method_ok
+        || !path.starts_with('/')
+        || path.len() > 512
+        || path.contains(char::is_whitespace)
+    {
         return Err(format!(
             "endpoint pattern \"{pattern}\" must be a path starting with \"/\", optionally after \
              a method, as in \"GET /api/v1alpha/wallets/*\""
@@ -41,7 +46,9 @@ pub fn validate(pattern: &str) -> Result<(), String> {
 /// assert!(allows(None, "DELETE", "/anything"));
 /// ```
 pub fn allows(patterns: Option<&Vec<String>>, method: &str, path: &str) -> bool {
-    let Some(patterns) = patterns else { return true };
+    let Some(patterns) = patterns else {
+        return true;
+    };
     let path = path.split(['?', '#']).next().unwrap_or(path);
     patterns.iter().any(|pattern| {
         let (want_method, want_path) = split(pattern);

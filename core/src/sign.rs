@@ -38,7 +38,12 @@ impl Signer {
         let verifier = Verifier::from_keys(vec![Key::hs256(None, Hs256::new(secret)?)]);
         let key = EncodingKey::from_secret(secret)
             .map_err(|_| Error::bad_key("the HS256 secret is unusable"))?;
-        Ok(Signer { header: Header::new(Algorithm::HS256), key, verifier, public: None })
+        Ok(Signer {
+            header: Header::new(Algorithm::HS256),
+            key,
+            verifier,
+            public: None,
+        })
     }
 
     /// An EdDSA (Ed25519) signer from a 32-byte seed.
@@ -74,7 +79,11 @@ impl Signer {
 
     /// `"HS256"` or `"EdDSA"`.
     pub fn algorithm(&self) -> &'static str {
-        if self.public.is_some() { "EdDSA" } else { "HS256" }
+        if self.public.is_some() {
+            "EdDSA"
+        } else {
+            "HS256"
+        }
     }
 
     /// The `kid` put in every header, for asymmetric keys.

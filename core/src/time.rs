@@ -43,5 +43,9 @@ pub fn remaining_life(exp: i64, now: f64) -> f64 {
 /// assert_eq!(expiry_status(100, 100.0, 5), ExpiryStatus::Valid);
 /// ```
 pub fn expiry_status(exp: i64, now: f64, leeway: u64) -> ExpiryStatus {
-    if now < exp as f64 + leeway as f64 { ExpiryStatus::Valid } else { ExpiryStatus::Expired }
+    if now < exp as f64 + leeway as f64 {
+        ExpiryStatus::Valid
+    } else {
+        ExpiryStatus::Expired
+    }
 }

@@ -40,11 +40,17 @@ enum Material {
 
 impl Key {
     pub fn hs256(kid: Option<String>, key: Hs256) -> Key {
-        Key { kid, material: Material::Hs256(key) }
+        Key {
+            kid,
+            material: Material::Hs256(key),
+        }
     }
 
     pub fn ed25519(kid: Option<String>, key: Ed25519Public) -> Key {
-        Key { kid, material: Material::Ed25519(key) }
+        Key {
+            kid,
+            material: Material::Ed25519(key),
+        }
     }
 
     fn allows(&self, alg: &str) -> bool {
@@ -55,13 +61,16 @@ impl Key {
         }
     }
 
-    fn check(&self, message: &[u8], signature: &Vec<u8>) -> Result<(), Error> {
-        use signature::Verifier as _;
+    fn check(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
         let ok = match &self.material {
-            Material::Hs256(key) => key.verify(message, signature).is_ok(),
-            Material::Ed25519(key) => key.verify(message, signature).is_ok(),
+            Material::Hs256(key) => key.verify_bytes(message, signature),
+            Material::Ed25519(key) => key.verify_bytes(message, signature),
         };
-        if ok { Ok(()) } else { Err(ErrorKind::BadSignature.into()) }
+        if ok {
+            Ok(())
+        } else {
+            Err(ErrorKind::BadSignature.into())
+        }
     }
 }
 
@@ -82,7 +91,12 @@ pub struct VerifyOptions<'a> {
 impl<'a> VerifyOptions<'a> {
     /// Options for a check at `now` with no leeway, any issuer and no revoked set.
     pub fn at(now: f64) -> Self {
-        VerifyOptions { now, leeway: 0, issuer: None, revoked: None }
+        VerifyOptions {
+            now,
+            leeway: 0,
+            issuer: None,
+            revoked: None,
+        }
     }
 
     /// The same options with a leeway in seconds.
@@ -92,12 +106,18 @@ impl<'a> VerifyOptions<'a> {
 
     /// The same options requiring this `iss`.
     pub fn issuer(self, issuer: &'a str) -> Self {
-        VerifyOptions { issuer: Some(issuer), ..self }
+        VerifyOptions {
+            issuer: Some(issuer),
+            ..self
+        }
     }
 
     /// The same options refusing these token ids.
     pub fn revoked(self, revoked: &'a HashSet<String>) -> Self {
-        VerifyOptions { revoked: Some(revoked), ..self }
+        VerifyOptions {
+            revoked: Some(revoked),
+            ..self
+        }
     }
 }
 
@@ -112,7 +132,10 @@ impl Verifier {
     ///
     /// An empty secret is refused.
     pub fn hs256(secret: &[u8]) -> Result<Verifier, Error> {
-        Ok(Verifier::from_keys(vec![Key::hs256(None, Hs256::new(secret)?)]))
+        Ok(Verifier::from_keys(vec![Key::hs256(
+            None,
+            Hs256::new(secret)?,
+        )]))
     }
 
     /// A verifier for EdDSA tokens from a raw 32-byte Ed25519 public key.
@@ -121,7 +144,10 @@ impl Verifier {
     ///
     /// Bytes that are not a valid Ed25519 point.
     pub fn ed25519(public: &[u8], kid: Option<String>) -> Result<Verifier, Error> {
-        Ok(Verifier::from_keys(vec![Key::ed25519(kid, Ed25519Public::from_bytes(public)?)]))
+        Ok(Verifier::from_keys(vec![Key::ed25519(
+            kid,
+            Ed25519Public::from_bytes(public)?,
+        )]))
     }
 
     /// A verifier from a JWKS document (`{"keys": [...]}`). Ed25519 (`OKP`) keys and
@@ -141,13 +167,17 @@ impl Verifier {
             }
             match (jwk.kty.as_str(), jwk.crv.as_deref()) {
                 ("OKP", Some("Ed25519")) => {
-                    let x = jwk.x.ok_or_else(|| Error::bad_key("an OKP key needs \"x\""))?;
+                    let x = jwk
+                        .x
+                        .ok_or_else(|| Error::bad_key("an OKP key needs \"x\""))?;
                     let bytes = crate::jws::decode_part(&x, "x")
                         .map_err(|_| Error::bad_key("\"x\" is not base64url"))?;
                     keys.push(Key::ed25519(jwk.kid, Ed25519Public::from_bytes(&bytes)?));
                 }
                 ("oct", _) if jwk.alg.as_deref().is_none_or(|alg| alg == "HS256") => {
-                    let k = jwk.k.ok_or_else(|| Error::bad_key("an oct key needs \"k\""))?;
+                    let k = jwk
+                        .k
+                        .ok_or_else(|| Error::bad_key("an oct key needs \"k\""))?;
                     let bytes = crate::jws::decode_part(&k, "k")
                         .map_err(|_| Error::bad_key("\"k\" is not base64url"))?;
                     keys.push(Key::hs256(jwk.kid, Hs256::new(&bytes)?));
@@ -156,14 +186,17 @@ impl Verifier {
             }
         }
         if keys.is_empty() {
-            return Err(Error::bad_key("the JWKS has no Ed25519 or HS256 signing key"));
+            return Err(Error::bad_key(
+                "the JWKS has no Ed25519 or HS256 signing key",
+            ));
         }
         Ok(Verifier { keys })
     }
 
     /// Verifies `token` and returns its claims.
     ///
-    /// The checks, in order: the token's form and header (`crit` refused); its key by `kid`
+    /// The checks, in order: the token's form, header and parts (`malformed`; `crit` is
+    /// refused); its key by `kid`
     /// (`unknown_key`); the header's `alg` against that key (`alg_not_allowed`); the
     /// signature (`bad_signature`); the claims' form (`malformed`, `claim_mismatch` when
     /// `sub`/`jti` disagree with `username`/`jwt_token_id`); `exp`, with the token refused
@@ -174,31 +207,64 @@ impl Verifier {
     ///
     /// The first check that fails, as an [`Error`] whose `code()` is the SPEC's.
     pub fn verify(&self, token: &str, options: &VerifyOptions<'_>) -> Result<Claims, Error> {
-        let compact = Compact::split(token)?;
-        let header: Header = compact.header()?;
-        header.reject_crit()?;
-        let key = self.select(header.kid.as_deref())?;
-        if !key.allows(&header.alg) {
-            return Err(ErrorKind::AlgNotAllowed { alg: header.alg }.into());
-        }
-        key.check(compact.signing_input(token), &compact.signature_bytes()?)?;
-        let claims: Claims = serde_json::from_slice(&compact.payload_bytes()?)
+        let payload = self.verify_signature_only(token)?;
+        let claims: Claims = serde_json::from_str(crate::jws::utf8(&payload, "claims")?)
             .map_err(|err| Error::malformed(format!("claims: {err}")))?;
         claims.check_twins()?;
         check_times(&claims, options)?;
-        if let Some(issuer) = options.issuer {
-            if claims.iss != issuer {
-                return Err(mismatch("iss", format!("expected \"{issuer}\", found \"{}\"", claims.iss)));
-            }
+        if let Some(issuer) = options.issuer
+            && claims.iss != issuer
+        {
+            return Err(mismatch(
+                "iss",
+                format!("expected \"{issuer}\", found \"{}\"", claims.iss),
+            ));
         }
-        if options.revoked.is_some_and(|revoked| revoked.contains(&claims.jwt_token_id)) {
-            return Err(ErrorKind::Revoked { id: claims.jwt_token_id }.into());
+        if options
+            .revoked
+            .is_some_and(|revoked| revoked.contains(&claims.jwt_token_id))
+        {
+            return Err(ErrorKind::Revoked {
+                id: claims.jwt_token_id,
+            }
+            .into());
         }
         Ok(claims)
     }
 
+    /// Checks the token's form, key, algorithm and signature, and returns its payload
+    /// bytes **without looking at the claims**: no expiry, issuer or revocation check.
+    /// For JWS payloads that are not tokenlife claims; use [`Verifier::verify`] for tokens.
+    ///
+    /// # Errors
+    ///
+    /// `malformed`, `unknown_key`, `alg_not_allowed` or `bad_signature`.
+    pub fn verify_signature_only(&self, token: &str) -> Result<Vec<u8>, Error> {
+        // Every part is decoded before any key is tried: garbage is `malformed`, whatever
+        // its signature, and costs no HMAC.
+        let compact = Compact::split(token)?;
+        let payload = compact.payload_bytes()?;
+        let signature = compact.signature_bytes()?;
+        compact.with_header(|header: Header<'_>| {
+            header.reject_crit()?;
+            let key = self.select(header.kid.as_deref())?;
+            if !key.allows(&header.alg) {
+                return Err(ErrorKind::AlgNotAllowed {
+                    alg: header.alg.into_owned(),
+                }
+                .into());
+            }
+            key.check(compact.signing_input(token), &signature)
+        })?;
+        Ok(payload)
+    }
+
     fn select(&self, kid: Option<&str>) -> Result<&Key, Error> {
-        let unknown = || Error::from(ErrorKind::UnknownKey { kid: kid.map(str::to_owned) });
+        let unknown = || {
+            Error::from(ErrorKind::UnknownKey {
+                kid: kid.map(str::to_owned),
+            })
+        };
         match kid {
             Some(kid) => self
                 .keys
@@ -207,7 +273,11 @@ impl Verifier {
                 .or_else(|| self.keys.iter().find(|key| key.kid.is_none()))
                 .ok_or_else(unknown),
             None if self.keys.len() == 1 => Ok(&self.keys[0]),
-            None => self.keys.iter().find(|key| key.kid.is_none()).ok_or_else(unknown),
+            None => self
+                .keys
+                .iter()
+                .find(|key| key.kid.is_none())
+                .ok_or_else(unknown),
         }
     }
 }
@@ -215,12 +285,20 @@ impl Verifier {
 fn check_times(claims: &Claims, options: &VerifyOptions<'_>) -> Result<(), Error> {
     let leeway = options.leeway as f64;
     if options.now >= claims.exp as f64 + leeway {
-        return Err(ErrorKind::Expired { exp: claims.exp, now: options.now }.into());
-    }
-    if let Some(nbf) = claims.nbf {
-        if options.now + leeway < nbf as f64 {
-            return Err(ErrorKind::NotYetValid { nbf, now: options.now }.into());
+        return Err(ErrorKind::Expired {
+            exp: claims.exp,
+            now: options.now,
         }
+        .into());
+    }
+    if let Some(nbf) = claims.nbf
+        && options.now + leeway < nbf as f64
+    {
+        return Err(ErrorKind::NotYetValid {
+            nbf,
+            now: options.now,
+        }
+        .into());
     }
     Ok(())
 }
@@ -250,6 +328,8 @@ struct Jwk {
 impl std::fmt::Debug for Verifier {
     /// Lists the key ids, never the key material.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.keys.iter().map(|key| &key.kid)).finish()
+        f.debug_list()
+            .entries(self.keys.iter().map(|key| &key.kid))
+            .finish()
     }
 }
