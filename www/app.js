@@ -418,7 +418,6 @@ async function confirmDelete() {
 
 function wireRead() {
   $('read-input').addEventListener('input', readToken);
-  $('tokens-title').tabIndex = -1;
 }
 
 function readToken() {

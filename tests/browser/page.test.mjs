@@ -276,6 +276,14 @@ describe('the token page', () => {
     assert.equal((await whoami(server.origin, shown.short)).status, 401);
     assert.equal(await text(page, `${row('backup script')} .status-cell`), 'Valid');
     await page.screenshot({ path: artifact('tokens.png'), fullPage: true });
+
+    // The picture for the README: the list, and a life being read as it is typed.
+    await page.fill('#description', 'nightly backup');
+    await page.fill('#life', '6 minutes');
+    await waitForText(page, '#life-feedback', /^= 6m/);
+    await page.screenshot({ path: artifact('overview.png') });
+    await page.fill('#description', '');
+    await page.fill('#life', '');
   });
 
   test('the list sorts by remaining life', async () => {
