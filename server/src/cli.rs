@@ -153,6 +153,7 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
         return Err("--issuer must not be empty".into());
     }
     let store = open(data)?;
+    store.compact_if_journal().map_err(|err| err.to_string())?;
     let alg = match args.alg {
         AlgArg::Hs256 => Algorithm::Hs256,
         AlgArg::EdDsa => Algorithm::EdDsa,

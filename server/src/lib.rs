@@ -66,29 +66,29 @@ pub fn routes(
     let create = tokens
         .and(warp::post())
         .and(with_app.clone())
-        .and(headers.clone())
+        .and(headers)
         .and(limited_body())
         .then(handlers::create_token);
     let list = tokens
         .and(warp::get())
         .and(with_app.clone())
-        .and(headers.clone())
+        .and(headers)
         .then(handlers::list_tokens);
     let token = warp::path!("api" / "v1alpha" / "token" / String);
     let get = token
         .and(warp::get())
         .and(with_app.clone())
-        .and(headers.clone())
+        .and(headers)
         .then(handlers::get_token);
     let delete = token
         .and(warp::delete())
         .and(with_app.clone())
-        .and(headers.clone())
+        .and(headers)
         .then(handlers::delete_token);
     let whoami = warp::path!("api" / "v1alpha" / "whoami")
         .and(warp::get())
         .and(with_app.clone())
-        .and(headers.clone())
+        .and(headers)
         .then(handlers::whoami);
     let forward_auth = warp::path!("api" / "v1alpha" / "auth")
         .and(
@@ -100,7 +100,7 @@ pub fn routes(
         )
         .and(with_app.clone())
         .and(warp::method())
-        .and(headers.clone())
+        .and(headers)
         .then(|app, method: Method, headers| handlers::forward_auth(app, method, headers));
     let revoked = warp::path!("api" / "v1alpha" / "revoked")
         .and(warp::get())

@@ -1,3 +1,10 @@
-//! End-to-end tests: the real `tokenlife` binary over real HTTP.
+//! End-to-end tests: the real `tokenlife` binary, started on `127.0.0.1:0` with a
+//! temporary data folder, driven over real HTTP. One integration test binary for the
+//! server crate (`cargo test -p tokenlife-server`).
 
-fn main() {}
+mod api;
+mod commands;
+mod durability;
+mod harness;
+mod static_files;
+mod vectors;

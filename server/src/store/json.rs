@@ -208,6 +208,35 @@ impl JsonStore {
         }
     }
 
+    /// Folds the journal into `users.json` now if it has any change, so that a start
+    /// after a crash leaves a complete, valid `users.json` and a short replay.
+    ///
+    /// # Errors
+    ///
+    /// When the lock or a write fails.
+    pub fn compact_if_journal(&self) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        let mut io = inner.io_guard();
+        let lock_path = inner.path(LOCK_FILE);
+        io.lock
+            .lock()
+            .map_err(|err| io_error("cannot lock", &lock_path, &err))?;
+        let result = inner.catch_up(&mut io).and_then(|()| {
+            let pending = inner
+                .seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .journal_len;
+            if pending > 0 {
+                inner.compact(&mut io)
+            } else {
+                Ok(())
+            }
+        });
+        let _ = io.lock.unlock();
+        result
+    }
+
     fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, StoreError> {
         self.inner.refresh()?;
         let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
@@ -719,10 +748,10 @@ impl State {
                 id,
                 revoke_until,
             } => {
-                if let Some(entry) = self.users.get_mut(&user) {
-                    if let Some(old) = entry.user.jwt_tokens.remove(&id) {
-                        entry.forget_description(&old.jwt_token_description);
-                    }
+                if let Some(entry) = self.users.get_mut(&user)
+                    && let Some(old) = entry.user.jwt_tokens.remove(&id)
+                {
+                    entry.forget_description(&old.jwt_token_description);
                 }
                 if let Some(exp) = revoke_until {
                     self.revoked.insert(id, exp);

@@ -1,0 +1,225 @@
+//! The commands of SPEC section 7, and the Specter import.
+
+use serde_json::json;
+
+use crate::harness::{Server, TempDir, basic, bearer, run_cli};
+
+const TOKENS: &str = "/api/v1alpha/token/";
+
+#[test]
+fn user_commands() {
+    let data = TempDir::new("users");
+    let dir = data.join("data");
+    let (ok, out, err) = run_cli(
+        &dir,
+        &["user", "add", "carol", "--admin"],
+        "carol-password\n",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "added user carol");
+    let (ok, _, err) = run_cli(&dir, &["user", "add", "carol"], "x\n");
+    assert!(!ok);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("already exists"), "{err}");
+    let (ok, _, err) = run_cli(&dir, &["user", "add", "dave"], "\n");
+    assert!(!ok && err.contains("empty"), "{err}");
+    let (ok, _, err) = run_cli(&dir, &["user", "add", "bad:name"], "pw\n");
+    assert!(!ok && err.contains("':'"), "{err}");
+    let (ok, out, _) = run_cli(&dir, &["user", "list"], "");
+    assert!(ok);
+    assert!(out.contains("carol\tadmin\t0 tokens"), "{out}");
+    let (ok, _, err) = run_cli(&dir, &["user", "passwd", "nobody"], "x\n");
+    assert!(!ok && err.contains("no user named nobody"), "{err}");
+    let (ok, _, err) = run_cli(&dir, &["user", "remove", "nobody"], "");
+    assert!(!ok && err.contains("no user named nobody"), "{err}");
+
+    // A folder with a user already: no admin is made, and carol signs in.
+    let server = Server::start(&dir, &[]);
+    assert_eq!(server.admin_password, None);
+    assert_eq!(
+        server
+            .client()
+            .get(TOKENS, &[basic("carol", "carol-password")])
+            .status,
+        404
+    );
+    let (ok, _, _) = run_cli(&dir, &["user", "remove", "carol"], "");
+    assert!(ok);
+    assert_eq!(
+        server
+            .client()
+            .get(TOKENS, &[basic("carol", "carol-password")])
+            .status,
+        401
+    );
+}
+
+#[test]
+fn inspect_prints_claims_and_remaining_life() {
+    let data = TempDir::new("inspect");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let auth = basic("admin", server.admin_password.as_deref().expect("password"));
+    let created = server.client().create(&auth, "look", json!("6 minutes"));
+    let token = created["jwt_token"].as_str().expect("token");
+    let (ok, out, err) = run_cli(&dir, &["inspect", token], "");
+    assert!(ok, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(shown["claims"]["jwt_token_description"], "look");
+    assert_eq!(shown["jwt_token_life"], 360);
+    assert_eq!(shown["expiry_status"], "Valid");
+    assert!(
+        shown["jwt_token_life_remaining"]
+            .as_f64()
+            .is_some_and(|r| r > 300.0)
+    );
+    let (ok, out, _) = run_cli(&dir, &["inspect", "-"], &format!("{token}\n"));
+    assert!(ok && out.contains("\"look\""));
+    let (ok, _, err) = run_cli(&dir, &["inspect", "garbage"], "");
+    assert!(!ok);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("malformed"), "{err}");
+}
+
+#[test]
+fn specter_users_import_and_keep_working() {
+    let data = TempDir::new("specter");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/specter-users.json"
+    );
+    let (ok, out, err) = run_cli(&dir, &["import-specter", fixture], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("imported 1 users and 2 tokens"), "{out}");
+    let client = server.client();
+    // The PBKDF2 password works, checked as Specter checks it; a wrong one does not.
+    let specter = basic("specter", "specter-password-1");
+    let listed = client.get(TOKENS, std::slice::from_ref(&specter));
+    assert_eq!(
+        listed.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&listed.body)
+    );
+    let tokens = listed.json()["jwt_tokens"].clone();
+    let wallet = &tokens["5b9e1a52-1111-4c3a-9f00-0000000000a1"];
+    assert_eq!(wallet["jwt_token_description"], "wallet script");
+    assert_eq!(wallet["expiry_status"], "Valid");
+    let old = &tokens["5b9e1a52-2222-4c3a-9f00-0000000000a2"];
+    assert_eq!(old["jwt_token_life"], 360);
+    assert_eq!(old["expiry_status"], "Expired");
+    assert_eq!(old["jwt_token_remaining_life"], 0.0);
+    assert_eq!(client.get(TOKENS, &[basic("specter", "wrong")]).status, 401);
+    // Imported users can make new tokens; the raw Specter tokens are not kept.
+    client.create(&specter, "new one", json!("1h"));
+    let original = std::fs::read_to_string(fixture).expect("fixture");
+    let raw: serde_json::Value = serde_json::from_str(&original).expect("json");
+    let raw_token = raw[0]["jwt_tokens"]["5b9e1a52-1111-4c3a-9f00-0000000000a1"]["jwt_token"]
+        .as_str()
+        .expect("t");
+    for entry in std::fs::read_dir(&dir).expect("dir") {
+        let text = std::fs::read(entry.expect("entry").path()).expect("read");
+        assert!(!String::from_utf8_lossy(&text).contains(raw_token));
+    }
+    let (ok, _, err) = run_cli(&dir, &["import-specter", "/no/such/users.json"], "");
+    assert!(!ok && err.contains("/no/such/users.json"), "{err}");
+}
+
+#[test]
+fn eddsa_server_publishes_a_usable_jwks_and_options_apply() {
+    let data = TempDir::new("eddsa");
+    let server = Server::start(
+        &data.join("data"),
+        &[
+            "--alg",
+            "EdDSA",
+            "--issuer",
+            "example",
+            "--max-life",
+            "1 day",
+        ],
+    );
+    let client = server.client();
+    let auth = basic("admin", server.admin_password.as_deref().expect("password"));
+    let jwks = client.get("/.well-known/jwks.json", &[]).json();
+    assert_eq!(jwks["keys"][0]["kty"], "OKP");
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    let created = client.create(&auth, "edge", json!("1h"));
+    let token = created["jwt_token"].as_str().expect("token");
+    let decoded = tokenlife_core::decode_unverified(token).expect("decode");
+    assert_eq!(decoded.header["alg"], "EdDSA");
+    assert_eq!(decoded.header["kid"], jwks["keys"][0]["kid"]);
+    assert_eq!(decoded.claims["iss"], "example");
+    let verifier = tokenlife_core::Verifier::from_jwks(&jwks.to_string()).expect("verifier");
+    let now = crate::api::now() as f64;
+    let claims = verifier
+        .verify(
+            token,
+            &tokenlife_core::VerifyOptions::at(now).issuer("example"),
+        )
+        .expect("the JWKS verifies the token");
+    assert_eq!(claims.jwt_token_description, "edge");
+    assert_eq!(
+        client.get("/api/v1alpha/whoami", &[bearer(token)]).status,
+        200
+    );
+    let response = client.post_json(
+        TOKENS,
+        &[auth],
+        &json!({"jwt_token_description": "long", "jwt_token_life": "2 days"}),
+    );
+    assert_eq!(response.status, 400);
+    assert!(
+        response
+            .message()
+            .contains("maximum of 1day (86400 seconds)"),
+        "{}",
+        response.message()
+    );
+}
+
+#[test]
+fn expired_tokens_report_zero_and_are_refused() {
+    let data = TempDir::new("expiry");
+    let server = Server::start(&data.join("data"), &[]);
+    let client = server.client();
+    let auth = basic("admin", server.admin_password.as_deref().expect("password"));
+    let created = client.create(&auth, "short", json!("2 seconds"));
+    assert_eq!(created["jwt_token_life"], 2);
+    let id = created["jwt_token_id"].as_str().expect("id");
+    let token = created["jwt_token"].as_str().expect("token");
+    assert_eq!(
+        client.get("/api/v1alpha/whoami", &[bearer(token)]).status,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let one = client
+        .get(&format!("{TOKENS}{id}/"), std::slice::from_ref(&auth))
+        .json();
+    assert_eq!(one["jwt_token_life_remaining"], 0.0);
+    assert_eq!(one["expiry_status"], "Expired");
+    let all = client.get(TOKENS, std::slice::from_ref(&auth)).json();
+    assert_eq!(all["jwt_tokens"][id]["jwt_token_remaining_life"], 0.0);
+    assert_eq!(all["jwt_tokens"][id]["expiry_status"], "Expired");
+    let response = client.get("/api/v1alpha/whoami", &[bearer(token)]);
+    assert_eq!(response.status, 401);
+    assert_eq!(response.code(), "token_expired");
+    assert!(
+        response
+            .header("www-authenticate")
+            .is_some_and(|h| h.contains("error=\"invalid_token\""))
+    );
+    // Deleting an expired token does not list it as revoked.
+    assert_eq!(
+        client
+            .send("DELETE", &format!("{TOKENS}{id}/"), &[auth], None)
+            .status,
+        200
+    );
+    assert_eq!(
+        client.get("/api/v1alpha/revoked", &[]).json()["revoked"],
+        json!([])
+    );
+}

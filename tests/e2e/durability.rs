@@ -1,0 +1,254 @@
+//! Storage (SPEC 4): restarts, concurrency, crashes, two processes on one folder, modes.
+
+use std::collections::HashSet;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use crate::harness::{Server, TempDir, basic, bearer, read_users_json};
+
+const TOKENS: &str = "/api/v1alpha/token/";
+
+#[test]
+fn tokens_and_keys_survive_a_restart() {
+    let data = TempDir::new("restart");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let password = server.admin_password.clone().expect("admin password");
+    let auth = basic("admin", &password);
+    let created = server.client().create(&auth, "kept", json!("1 day"));
+    let token = created["jwt_token"].as_str().expect("token").to_owned();
+    server.stop();
+
+    let server = Server::start(&dir, &[]);
+    assert_eq!(
+        server.admin_password, None,
+        "the admin password is printed once only"
+    );
+    let client = server.client();
+    let response = client.get("/api/v1alpha/whoami", &[bearer(&token)]);
+    assert_eq!(
+        response.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&response.body)
+    );
+    assert_eq!(response.json()["jwt_token_description"], "kept");
+    assert_eq!(
+        client.get(TOKENS, &[auth]).json()["jwt_tokens"]
+            .as_object()
+            .map(|m| m.len()),
+        Some(1)
+    );
+    server.stop();
+
+    // Folder 0700, files 0600.
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
+    };
+    assert_eq!(mode(&dir), 0o700);
+    for entry in std::fs::read_dir(&dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    // users.json is Specter's layout without raw tokens.
+    let users = read_users_json(&dir);
+    let admin = &users[0];
+    assert_eq!(admin["username"], "admin");
+    assert_eq!(admin["is_admin"], true);
+    assert!(admin["id"].is_string());
+    assert!(
+        admin["password"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("$argon2id$"))
+    );
+    let record = admin["jwt_tokens"]
+        .as_object()
+        .and_then(|m| m.values().next())
+        .expect("a record");
+    assert_eq!(record["jwt_token_description"], "kept");
+    assert_eq!(record["jwt_token_life"], 86400);
+    assert!(record.get("jwt_token").is_none());
+}
+
+#[test]
+fn a_hundred_concurrent_creates_are_all_kept() {
+    let data = TempDir::new("concurrent");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let auth = basic("admin", server.admin_password.as_deref().expect("password"));
+    let client = server.client();
+    // One sign-in first, so that the threads share the cached check.
+    assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 404);
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..100)
+            .map(|i| {
+                let auth = auth.clone();
+                scope.spawn(move || {
+                    client.create(&auth, &format!("parallel {i}"), json!("1h"))["jwt_token_id"]
+                        .as_str()
+                        .expect("id")
+                        .to_owned()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let listed = client.get(TOKENS, std::slice::from_ref(&auth)).json();
+    let listed = listed["jwt_tokens"].as_object().expect("tokens");
+    assert_eq!(listed.len(), 100);
+    for id in &ids {
+        assert!(listed.contains_key(id));
+    }
+    server.stop();
+    let server = Server::start(&dir, &[]);
+    let listed = server.client().get(TOKENS, &[auth]).json();
+    assert_eq!(listed["jwt_tokens"].as_object().map(|m| m.len()), Some(100));
+}
+
+#[test]
+fn kill_9_loses_no_acknowledged_token() {
+    let data = TempDir::new("kill9");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let auth = basic("admin", server.admin_password.as_deref().expect("password"));
+    let client = server.client();
+    assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 404);
+    let acknowledged = Arc::new(Mutex::new(HashSet::new()));
+    let workers: Vec<_> = (0..8)
+        .map(|worker| {
+            let auth = auth.clone();
+            let acknowledged = Arc::clone(&acknowledged);
+            std::thread::spawn(move || {
+                for i in 0..10_000 {
+                    let body = json!({"jwt_token_description": format!("w{worker} n{i}"), "jwt_token_life": "1h"});
+                    let json_type = ("Content-Type".to_string(), "application/json".to_string());
+                    let bytes = body.to_string();
+                    let response =
+                        client.try_send("POST", TOKENS, &[auth.clone(), json_type], Some(bytes.as_bytes()));
+                    match response {
+                        Some(response) if response.status == 201 => {
+                            let id = response.json()["jwt_token_id"].as_str().expect("id").to_owned();
+                            acknowledged.lock().expect("lock").insert(id);
+                        }
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let a stream of creates run, then kill the server in the middle of it.
+    let start = std::time::Instant::now();
+    while acknowledged.lock().expect("lock").len() < 300 && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.kill9();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(
+        acknowledged.len() >= 300,
+        "only {} creates before the kill",
+        acknowledged.len()
+    );
+
+    let server = Server::start(&dir, &[]);
+    // The start folded the journal into a complete users.json.
+    let users = read_users_json(&dir);
+    let stored: HashSet<String> = users[0]["jwt_tokens"]
+        .as_object()
+        .expect("tokens")
+        .keys()
+        .cloned()
+        .collect();
+    let missing: Vec<_> = acknowledged.difference(&stored).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged tokens lost: {missing:?}",
+        missing.len()
+    );
+    let listed = server.client().get(TOKENS, &[auth]).json();
+    assert!(listed["jwt_tokens"].as_object().expect("tokens").len() >= acknowledged.len());
+}
+
+#[test]
+fn two_servers_on_one_folder_see_each_other() {
+    let data = TempDir::new("two");
+    let dir = data.join("data");
+    let a = Server::start(&dir, &[]);
+    let b = Server::start(&dir, &[]);
+    assert_eq!(b.admin_password, None, "one admin for the folder");
+    let auth = basic("admin", a.admin_password.as_deref().expect("password"));
+    let (ca, cb) = (a.client(), b.client());
+    let created = ca.create(&auth, "from a", json!("1h"));
+    let id = created["jwt_token_id"].as_str().expect("id");
+    let token = created["jwt_token"].as_str().expect("token");
+    // b sees a's token at once, and refuses a duplicate description.
+    assert_eq!(
+        cb.get(&format!("{TOKENS}{id}/"), std::slice::from_ref(&auth))
+            .status,
+        200
+    );
+    assert_eq!(cb.get("/api/v1alpha/whoami", &[bearer(token)]).status, 200);
+    let response = cb.post_json(
+        TOKENS,
+        std::slice::from_ref(&auth),
+        &json!({"jwt_token_description": "from a", "jwt_token_life": "1h"}),
+    );
+    assert_eq!(response.status, 400);
+    // Concurrent creates on both never lose one.
+    std::thread::scope(|scope| {
+        for (client, name) in [(ca, "a"), (cb, "b")] {
+            let auth = auth.clone();
+            scope.spawn(move || {
+                for i in 0..40 {
+                    client.create(&auth, &format!("{name} {i}"), json!("1h"));
+                }
+            });
+        }
+    });
+    for client in [ca, cb] {
+        let listed = client.get(TOKENS, std::slice::from_ref(&auth)).json();
+        assert_eq!(listed["jwt_tokens"].as_object().map(|m| m.len()), Some(81));
+    }
+    // A delete on b revokes on a at its next request.
+    assert_eq!(
+        cb.send(
+            "DELETE",
+            &format!("{TOKENS}{id}/"),
+            std::slice::from_ref(&auth),
+            None
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        ca.get("/api/v1alpha/whoami", &[bearer(token)]).code(),
+        "token_revoked"
+    );
+}
+
+#[test]
+fn a_corrupt_users_json_stops_the_start_and_is_kept() {
+    let data = TempDir::new("corrupt");
+    let dir = data.join("data");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let text = "[\n  {\"id\": \"admin\",\n    \"username\": oops\n  }\n]\n";
+    std::fs::write(dir.join("users.json"), text).expect("write");
+    let (ok, _, err) = crate::harness::run_cli(&dir, &["serve", "--listen", "127.0.0.1:0"], "");
+    assert!(!ok);
+    assert!(err.contains("users.json"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("column"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("users.json")).expect("read"),
+        text
+    );
+    let (ok, _, err) = crate::harness::run_cli(&dir, &["user", "list"], "");
+    assert!(!ok && err.contains("users.json"), "{err}");
+}
