@@ -4,8 +4,10 @@
 // core the server runs), so what the page shows is what the server will do. The password
 // lives only in the TokenApi object of this tab: nothing goes to cookies or web storage.
 
-import init, { decode, formatLife, inspect, parseLife } from '/pkg/tokenlife.js';
 import { ApiError, TokenApi } from './api.js';
+
+// The package's functions, bound once it has loaded (see main).
+let decode, formatLife, inspect, parseLife;
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,26 +21,35 @@ const state = {
   sort: { key: 'remaining', dir: 'ascending' },
   /** The token the delete dialog is asking about. */
   pendingDelete: null,
-  /** The token in the "read a token" panel while it decodes. */
+  /** The token shown in the "read a token" panel, inspected again each second. */
   readToken: null,
 };
 
 main();
 
 async function main() {
-  wireSignIn();
-  wireCreate();
-  wireList();
-  wireDeleteDialog();
-  wireRead();
   try {
-    await init();
+    // Imported here rather than statically, so that a server without the built package
+    // gets a page that says so instead of a page that does nothing.
+    const tokenlife = await import('/pkg/tokenlife.js');
+    await tokenlife.default();
+    ({ decode, formatLife, inspect, parseLife } = tokenlife);
   } catch (err) {
     const banner = $('pkg-error');
     banner.textContent = `The tokenlife package could not be loaded from /pkg/, so lives and tokens cannot be read: ${err.message}`;
     banner.hidden = false;
     return;
   }
+  // Wired only now: every part of the page reads lives or tokens through the package.
+  // The sign-in button stays disabled until then, so that an early Enter cannot submit
+  // the form the browser's way.
+  wireSignIn();
+  wireCreate();
+  wireNewToken();
+  wireList();
+  wireDeleteDialog();
+  $('read-input').addEventListener('input', readToken);
+  $('sign-in-button').disabled = false;
   document.body.dataset.ready = 'true';
   setInterval(tick, 1000);
 }
@@ -196,6 +207,30 @@ function showNewToken(created) {
   announce(`Token “${created.jwt_token_description}” created. Copy it now: it is shown only once.`);
 }
 
+function wireNewToken() {
+  $('copy-token').addEventListener('click', async () => {
+    const value = $('new-token-value').value;
+    const status = $('copy-status');
+    try {
+      await navigator.clipboard.writeText(value);
+      status.textContent = 'Copied to the clipboard.';
+    } catch {
+      $('new-token-value').select();
+      status.textContent = 'Could not copy automatically: the token is selected, copy it with Ctrl+C.';
+    }
+  });
+  $('read-new-token').addEventListener('click', () => {
+    $('read-input').value = $('new-token-value').value;
+    readToken();
+    $('read').scrollIntoView({ block: 'start' });
+    $('read-input').focus();
+  });
+  $('dismiss-token').addEventListener('click', () => {
+    forgetNewToken();
+    $('description').focus();
+  });
+}
+
 /** Drops the token string from the page for good. */
 function forgetNewToken() {
   $('new-token-value').value = '';
@@ -220,27 +255,6 @@ function wireList() {
     });
   }
 
-  $('copy-token').addEventListener('click', async () => {
-    const value = $('new-token-value').value;
-    const status = $('copy-status');
-    try {
-      await navigator.clipboard.writeText(value);
-      status.textContent = 'Copied to the clipboard.';
-    } catch {
-      $('new-token-value').select();
-      status.textContent = 'Could not copy automatically: the token is selected, copy it with Ctrl+C.';
-    }
-  });
-  $('read-new-token').addEventListener('click', () => {
-    $('read-input').value = $('new-token-value').value;
-    readToken();
-    $('read').scrollIntoView({ block: 'start' });
-    $('read-input').focus();
-  });
-  $('dismiss-token').addEventListener('click', () => {
-    forgetNewToken();
-    $('description').focus();
-  });
 }
 
 async function refreshList() {
@@ -265,10 +279,10 @@ function showTokens(records) {
       expiresAt: now + Number(record.jwt_token_remaining_life) * 1000,
     });
   }
-  for (const id of state.announcedExpired) if (!state.tokens.has(id)) state.announcedExpired.delete(id);
-  for (const token of state.tokens.values()) {
-    if (remainingSeconds(token, now) === 0) state.announcedExpired.add(token.id);
-  }
+  // Announce only the expiries that happen while the user watches.
+  state.announcedExpired = new Set(
+    [...state.tokens.values()].filter((t) => remainingSeconds(t, now) === 0).map((t) => t.id),
+  );
   renderRows();
 }
 
@@ -298,7 +312,8 @@ function tokenRow(token, now) {
   const row = document.createElement('tr');
   row.dataset.id = token.id;
 
-  const description = cell('td', 'Description', token.description);
+  const description = cell('th', 'Description', token.description);
+  description.scope = 'row';
   description.className = 'description';
   const life = cell('td', 'Life', formatLife(token.life));
   const remaining = cell('td', 'Remaining', '');
@@ -415,10 +430,6 @@ async function confirmDelete() {
 
 // ---------------------------------------------------------------------------------------
 // Read a token (in the browser only)
-
-function wireRead() {
-  $('read-input').addEventListener('input', readToken);
-}
 
 function readToken() {
   const text = $('read-input').value.trim();

@@ -75,7 +75,7 @@ async function waitForText(page, selector, pattern, timeout = 5_000) {
 }
 
 function row(description) {
-  return `#token-rows tr:has(td.description:text-is("${description}"))`;
+  return `#token-rows tr:has(.description:text-is("${description}"))`;
 }
 
 /** Creates a token through the form and returns the string the page shows once. */
@@ -290,7 +290,7 @@ describe('the token page', () => {
   });
 
   test('the list sorts by remaining life', async () => {
-    const order = () => page.$$eval('#token-rows td.description', (cells) => cells.map((c) => c.textContent));
+    const order = () => page.$$eval('#token-rows .description', (cells) => cells.map((c) => c.textContent));
     const header = '#token-table th[data-key="remaining"]';
     assert.equal(await page.getAttribute(header, 'aria-sort'), 'ascending');
     assert.deepEqual(await order(), ['short', 'ci deploy', 'backup script']);
@@ -393,6 +393,20 @@ describe('at phone width', () => {
     assert.ok(box.width <= PHONE.width);
     await page.screenshot({ path: artifact('phone-tokens.png'), fullPage: true });
     await page.context().close();
+  });
+});
+
+describe('without the package', () => {
+  test('the page says what is missing', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    page.on('request', (request) => requests.push(request.url()));
+    await page.route('**/pkg/tokenlife.js', (route) => route.fulfill({ status: 404, body: '{}' }));
+    await page.goto(`${server.origin}/`);
+    const banner = await waitForText(page, '#pkg-error', /./);
+    assert.match(banner, /package could not be loaded from \/pkg\//);
+    assert.ok(await page.isDisabled('#sign-in-button'), 'nothing can be done without it');
+    await context.close();
   });
 });
 
