@@ -351,13 +351,8 @@ function updateRow(row, token, now) {
   const remaining = row.querySelector('.remaining');
   const text = formatLife(seconds);
   if (remaining.textContent !== text) remaining.textContent = text;
-  const badge = row.querySelector('.status-cell span');
-  const status = seconds > 0 ? 'Valid' : 'Expired';
-  if (badge.textContent !== status) {
-    badge.textContent = status;
-    badge.className = `status ${status.toLowerCase()}`;
-    row.classList.toggle('expired', status === 'Expired');
-  }
+  showStatus(row.querySelector('.status-cell span'), seconds > 0 ? 'Valid' : 'Expired');
+  row.classList.toggle('expired', seconds === 0);
 }
 
 /** Whole seconds left, rounded up so that a token reads "1s" until it is really gone. */
@@ -457,9 +452,16 @@ function readToken() {
   const exp = typeof claims.exp === 'number' ? claims.exp : null;
   const iat = typeof claims.iat === 'number' ? claims.iat : null;
   $('read-life').textContent = exp !== null && iat !== null && exp > iat ? formatLife(exp - iat) : '—';
-  $('read-exp').textContent = exp !== null ? formatWhen(new Date(exp * 1000), { always: true }) : 'never (no exp claim)';
-  state.readToken = text;
   result.hidden = false;
+  if (exp === null) {
+    // A JWT without exp never runs out, so there is nothing to count down.
+    $('read-exp').textContent = 'never (no exp claim)';
+    $('read-remaining').textContent = '—';
+    showStatus($('read-status'), 'No expiry');
+    return;
+  }
+  $('read-exp').textContent = formatWhen(new Date(exp * 1000), { always: true });
+  state.readToken = text;
   updateRead();
 }
 
@@ -467,22 +469,26 @@ function readToken() {
 function updateRead() {
   const token = state.readToken;
   if (!token) return;
-  const status = $('read-status');
-  let remaining = '—';
-  let verdict = 'Unknown';
+  let remaining;
+  let verdict;
   try {
     const info = inspect(token);
     remaining = formatLife(Math.ceil(info.jwt_token_life_remaining));
     verdict = info.expiry_status;
   } catch (err) {
-    // Not every JWT carries tokenlife's claims; say what is missing instead of guessing.
+    // Say what the package could not read instead of guessing.
     remaining = `cannot tell: ${err.message}`;
+    verdict = 'Unknown';
   }
   if ($('read-remaining').textContent !== remaining) $('read-remaining').textContent = remaining;
-  if (status.textContent !== verdict) {
-    status.textContent = verdict;
-    status.className = `status ${verdict.toLowerCase()}`;
-  }
+  showStatus($('read-status'), verdict);
+}
+
+/** A status badge: Valid, Expired, or a muted word for anything else. */
+function showStatus(badge, status) {
+  if (badge.textContent === status) return;
+  badge.textContent = status;
+  badge.className = `status ${{ Valid: 'valid', Expired: 'expired' }[status] ?? 'unknown'}`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ const ALICE = { name: 'alice', password: 'correct horse battery staple' };
 const BOB = { name: 'bob', password: 'tr0ub4dor&3' };
 /** Only ever given wrong passwords, until the server throttles it. */
 const CAROL = { name: 'carol', password: 'never typed' };
+const JWT_IO_EXAMPLE = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 812 };
 
@@ -358,6 +359,12 @@ describe('the token page', () => {
     await page.fill('#read-input', shown.short);
     await waitForText(page, '#read-status', /^Expired$/);
     assert.equal(await text(page, '#read-remaining'), '0s');
+
+    // Any JWT, not only tokenlife's: the example token of jwt.io has no exp.
+    await page.fill('#read-input', JWT_IO_EXAMPLE);
+    assert.equal(JSON.parse(await waitForText(page, '#read-claims', /John Doe/)).name, 'John Doe');
+    assert.equal(await text(page, '#read-status'), 'No expiry');
+    assert.equal(await text(page, '#read-exp'), 'never (no exp claim)');
 
     await page.fill('#read-input', 'not a token');
     assert.match(await waitForText(page, '#read-error', /./), /not a token that can be read/);
