@@ -46,14 +46,18 @@ export async function startServer() {
     data,
     output: () => output,
     addUser(name, password) {
-      const result = spawnSync(BIN, ['user', 'add', name, '--data', data], {
+      this.cli(['user', 'add', name], password);
+    },
+    /** Runs `tokenlife ARGS --data DIR` with `input` as its one line of standard input. */
+    cli(args, input) {
+      const result = spawnSync(BIN, [...args, '--data', data], {
         cwd: ROOT,
-        input: `${password}\n`,
+        input: `${input}\n`,
         encoding: 'utf8',
         timeout: 20_000,
       });
       if (result.status !== 0) {
-        throw new Error(`tokenlife user add ${name} failed (${result.status}): ${result.stderr}${result.stdout}`);
+        throw new Error(`tokenlife ${args.join(' ')} failed (${result.status}): ${result.stderr}${result.stdout}`);
       }
     },
     async stop() {

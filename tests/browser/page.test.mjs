@@ -10,6 +10,8 @@ const ALICE = { name: 'alice', password: 'correct horse battery staple' };
 const BOB = { name: 'bob', password: 'tr0ub4dor&3' };
 /** Only ever given wrong passwords, until the server throttles it. */
 const CAROL = { name: 'carol', password: 'never typed' };
+/** Has their password changed from the command line while signed in. */
+const DAVE = { name: 'dave', password: 'before the change' };
 const JWT_IO_EXAMPLE = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 812 };
@@ -26,6 +28,7 @@ before(async () => {
   server.addUser(ALICE.name, ALICE.password);
   server.addUser(BOB.name, BOB.password);
   server.addUser(CAROL.name, CAROL.password);
+  server.addUser(DAVE.name, DAVE.password);
   browser = await launchBrowser();
 });
 
@@ -399,6 +402,19 @@ describe('at phone width', () => {
     const box = await page.locator(row('ci deploy')).boundingBox();
     assert.ok(box.width <= PHONE.width);
     await page.screenshot({ path: artifact('phone-tokens.png'), fullPage: true });
+    await page.context().close();
+  });
+});
+
+describe('when the password changes elsewhere', () => {
+  test('the tab is signed out with a message at its next request', async () => {
+    const page = await openPage();
+    await signIn(page, DAVE);
+    server.cli(['user', 'passwd', DAVE.name], 'after the change');
+    await page.click('#refresh');
+    await page.waitForSelector('#sign-in-form');
+    assert.match(await waitForText(page, '#sign-in-error', /./), /no longer accepts your username and password/);
+    assert.ok(await page.isHidden('#signed-in'));
     await page.context().close();
   });
 });
