@@ -243,8 +243,7 @@ function forgetNewToken() {
 
 function wireList() {
   $('refresh').addEventListener('click', async () => {
-    await refreshList();
-    announce('Token list refreshed.');
+    if (await refreshList()) announce('Token list refreshed.');
   });
   for (const th of document.querySelectorAll('#token-table th[data-key]')) {
     th.querySelector('button').addEventListener('click', () => {
@@ -257,13 +256,16 @@ function wireList() {
 
 }
 
+/** Fetches the list again; false when that failed (and the failure is on the page). */
 async function refreshList() {
-  if (!state.api) return;
+  if (!state.api) return false;
   $('list-error').textContent = '';
   try {
     showTokens(await state.api.list());
+    return true;
   } catch (err) {
     if (!handleSessionLoss(err)) $('list-error').textContent = errorText(err, 'list');
+    return false;
   }
 }
 
@@ -460,7 +462,7 @@ function readToken() {
     showStatus($('read-status'), 'No expiry');
     return;
   }
-  $('read-exp').textContent = formatWhen(new Date(exp * 1000), { always: true });
+  $('read-exp').textContent = formatWhen(new Date(exp * 1000), { withDate: true });
   state.readToken = text;
   updateRead();
 }
@@ -581,9 +583,9 @@ const fullDate = new Intl.DateTimeFormat(undefined, {
 });
 
 /** Local time: "14:32" today, "Tue 3 Dec, 14:32" this year, "3 Dec 2027, 14:32" beyond. */
-function formatWhen(date, { always = false } = {}) {
+function formatWhen(date, { withDate = false } = {}) {
   const now = new Date();
-  if (!always && date.toDateString() === now.toDateString()) return timeOnly.format(date);
+  if (!withDate && date.toDateString() === now.toDateString()) return timeOnly.format(date);
   if (date.getFullYear() === now.getFullYear()) return dayAndTime.format(date);
   return fullDate.format(date);
 }
