@@ -49,7 +49,11 @@ async function openPage(viewport = DESKTOP) {
   });
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${server.origin}/`);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 }).catch(async () => {
+    // Say why: most often the package in wasm/pkg/ is missing or does not instantiate.
+    const banner = await page.textContent('#pkg-error');
+    throw new Error(`the page did not get ready: ${banner || pageErrors.join('; ') || 'no message'}`);
+  });
   return page;
 }
 
