@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Builds the npm package `tokenlife` from wasm/ into wasm/pkg/ (gitignored):
+#
+#   tokenlife.js        the ES module of `wasm-bindgen --target web`: `init()` (default),
+#                       `initSync({ module })` and the API; browsers and edge runtimes
+#   tokenlife_bg.wasm   the one .wasm, beside it (the server serves this folder at /pkg/)
+#   tokenlife.d.ts      the typings wasm-bindgen generates from the Rust declarations
+#   node.mjs, node.cjs  Node entry points (ES module and CommonJS), ready without init
+#   node.d.cts          the typings again, for CommonJS TypeScript users
+#   package.json, README.md   from wasm/npm/
+#
+# Usage: scripts/build-wasm.sh [--check | --bless]
+#   --check  also fail if the generated tokenlife.d.ts differs from the committed snapshot
+#            wasm/npm/tokenlife.d.ts (CI), so the typings cannot drift unseen
+#   --bless  write the generated tokenlife.d.ts over the snapshot (after changing the API)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=build
+case "${1:-}" in
+  "") ;;
+  --check) mode=check ;;
+  --bless) mode=bless ;;
+  *) echo "usage: $0 [--check | --bless]" >&2; exit 2 ;;
+esac
+
+say() { printf '==> %s\n' "$*"; }
+fail() { printf 'build-wasm: %s\n' "$*" >&2; exit 1; }
+
+npm_dir=wasm/npm
+pkg=wasm/pkg
+target=target/wasm32-unknown-unknown/wasm-release/tokenlife_wasm.wasm
+
+# The CLI must be the very version of the `wasm-bindgen` crate (pinned with `=`).
+want=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+have=$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2 || true)
+[ "$have" = "$want" ] ||
+  fail "wasm-bindgen CLI ${have:-missing}, the crate wants $want: run scripts/setup.sh"
+version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+
+# Speed where the time goes, size everywhere else: the hashing, JSON and core code that runs
+# on every verify at opt-level 3, the rest at "s" (the root profile's "z" halves the speed of
+# verify). simd128 picks sha2's wasm SIMD backend; every current browser, Node >= 16 and
+# workerd run it.
+hot=(sha2 hmac digest serde_json tokenlife-core tokenlife-wasm)
+flags=(--config 'profile.wasm-release.opt-level="s"'
+  --config 'target.wasm32-unknown-unknown.rustflags=["-Ctarget-feature=+simd128"]')
+for crate in "${hot[@]}"; do
+  flags+=(--config "profile.wasm-release.package.$crate.opt-level=3")
+done
+
+say "cargo build tokenlife-wasm (wasm32, profile wasm-release)"
+cargo build -p tokenlife-wasm --target wasm32-unknown-unknown --profile wasm-release "${flags[@]}"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+say "wasm-bindgen $want --target web"
+wasm-bindgen --target web --remove-name-section --remove-producers-section \
+  --out-dir "$work" --out-name tokenlife "$target"
+# Inline JS snippets would be extra files that edge runtimes must be told about one by one.
+if [ -d "$work/snippets" ] && [ -n "$(ls -A "$work/snippets")" ]; then
+  fail "wasm-bindgen wrote JS snippets ($(ls -R "$work/snippets" | tr '\n' ' ')); the package has none"
+fi
+
+# wasm-opt, when present, and only if its output still loads: Debian's binaryen 108 turns
+# wasm-bindgen's externref table into a funcref table, which no runtime can instantiate.
+if command -v wasm-opt >/dev/null && command -v node >/dev/null; then
+  say "wasm-opt ($(wasm-opt --version))"
+  if wasm-opt -O3 \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
+    --strip-debug --strip-producers \
+    "$work/tokenlife_bg.wasm" -o "$work/opt.wasm" &&
+    mkdir "$work/try" && cp "$work/tokenlife.js" "$work/try/" && cp "$work/opt.wasm" "$work/try/tokenlife_bg.wasm" &&
+    node --input-type=module -e "
+      import { readFileSync } from 'node:fs';
+      const m = await import('$work/try/tokenlife.js');
+      m.initSync({ module: readFileSync('$work/try/tokenlife_bg.wasm') });
+      if (m.formatLife(360) !== '6m') throw new Error('wrong answer');" 2>"$work/opt.log"; then
+    mv "$work/opt.wasm" "$work/tokenlife_bg.wasm"
+  else
+    say "wasm-opt's output does not load ($(grep -m1 Error "$work/opt.log")); keeping wasm-bindgen's"
+  fi
+fi
+
+say "assembling $pkg"
+rm -rf "$pkg"
+mkdir -p "$pkg"
+cp "$work/tokenlife.js" "$work/tokenlife.d.ts" "$work/tokenlife_bg.wasm" "$pkg/"
+cp "$npm_dir/README.md" "$npm_dir/node.mjs" "$pkg/"
+cp "$work/tokenlife.d.ts" "$pkg/node.d.cts"
+sed "s/\"version\": \"0.0.0-cargo\"/\"version\": \"$version\"/" "$npm_dir/package.json" >"$pkg/package.json"
+grep -q "\"version\": \"$version\"" "$pkg/package.json" || fail "no version placeholder in $npm_dir/package.json"
+
+# node.cjs: the same glue as CommonJS. The web module has no imports (no snippets), so
+# turning it into CommonJS means dropping `export` from its declarations and listing them
+# in `module.exports`; anything else that looks like module syntax stops the build.
+exports=$(sed -n 's/^export \(class\|function\) \([A-Za-z_$][A-Za-z0-9_$]*\).*/\2/p' "$work/tokenlife.js" | tr '\n' ' ')
+[ -n "$exports" ] || fail "found no exports in the wasm-bindgen glue"
+{
+  echo '"use strict";'
+  sed -e 's/^export class /class /' -e 's/^export function /function /' \
+    -e '/^export { initSync, __wbg_init as default };$/d' \
+    -e "s/import\.meta\.url/require('node:url').pathToFileURL(__filename)/" \
+    "$work/tokenlife.js"
+  echo
+  echo "// Node: ready to use, with the .wasm beside this file (the same one the web module loads)."
+  echo "initSync({ module: require('node:fs').readFileSync(require('node:path').join(__dirname, 'tokenlife_bg.wasm')) });"
+  echo "module.exports = { $(echo "$exports" | sed 's/ $//; s/ /, /g'), initSync, default: __wbg_init };"
+} >"$pkg/node.cjs"
+if grep -nE '^\s*(export|import)\b|import\.meta' "$pkg/node.cjs"; then
+  fail "the wasm-bindgen glue has module syntax that node.cjs does not convert (lines above)"
+fi
+
+gz=$(gzip -9c "$pkg/tokenlife_bg.wasm" | wc -c)
+say "$pkg: tokenlife_bg.wasm $(wc -c <"$pkg/tokenlife_bg.wasm") bytes, $gz gzipped"
+
+snapshot="$npm_dir/tokenlife.d.ts"
+case $mode in
+  check)
+    diff -u "$snapshot" "$pkg/tokenlife.d.ts" ||
+      fail "the generated typings differ from $snapshot; if the API change is meant, run $0 --bless and commit"
+    say "typings match $snapshot"
+    ;;
+  bless)
+    cp "$pkg/tokenlife.d.ts" "$snapshot"
+    say "wrote $snapshot"
+    ;;
+  build)
+    cmp -s "$snapshot" "$pkg/tokenlife.d.ts" 2>/dev/null ||
+      say "note: the typings differ from $snapshot (--check fails, --bless updates it)"
+    ;;
+esac
