@@ -2,7 +2,7 @@
 //! PBKDF2 for imported users), Bearer tokens for the endpoints they protect.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -14,7 +14,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use tokenlife_core::{Claims, TokenRecord, VerifyOptions};
 use tokio::sync::Semaphore;
-use warp::http::HeaderMap;
+use warp::http::{HeaderMap, HeaderValue};
 
 use crate::App;
 use crate::api_error::ApiError;
@@ -207,8 +207,8 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
 /// A verified Bearer token: its claims and the store's record of it.
 #[derive(Debug)]
 pub struct Bearer {
-    /// The token's claims.
-    pub claims: Claims,
+    /// The token's claims (and fingerprint), shared with the cache of verified tokens.
+    pub verified: Arc<(Claims, String)>,
     /// The store's record.
     pub record: TokenRecord,
 }
@@ -220,10 +220,9 @@ pub struct Bearer {
 ///
 /// `401` with `missing_credentials`, `invalid_token`, `token_expired` or `token_revoked`;
 /// `503` when the store fails.
-pub async fn bearer(app: &App, headers: &HeaderMap) -> Result<Bearer, ApiError> {
-    let value = headers
-        .get(warp::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized_bearer("missing_credentials", None))?;
+pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Bearer, ApiError> {
+    let value =
+        authorization.ok_or_else(|| ApiError::unauthorized_bearer("missing_credentials", None))?;
     let value = value.to_str().map_err(|_| {
         ApiError::unauthorized_bearer(
             "invalid_token",
@@ -236,21 +235,41 @@ pub async fn bearer(app: &App, headers: &HeaderMap) -> Result<Bearer, ApiError> 
     }
     let token = token.trim();
     let now = crate::clock::now();
-    let options = VerifyOptions::at(now).issuer(&app.config.issuer);
-    let claims = app.verifier.verify(token, &options).map_err(|err| {
-        if err.code() == "expired" {
-            ApiError::unauthorized_bearer("token_expired", Some("the token has expired"))
-        } else {
-            ApiError::unauthorized_bearer("invalid_token", Some(&err.to_string()))
+    let verified = match app.verified.get(token) {
+        // A token whose signature, form and issuer were checked before: only its time can
+        // have run out since.
+        Some(known) => {
+            if now >= known.0.exp as f64 {
+                return Err(ApiError::unauthorized_bearer(
+                    "token_expired",
+                    Some("the token has expired"),
+                ));
+            }
+            known
         }
-    })?;
+        None => {
+            let options = VerifyOptions::at(now).issuer(&app.config.issuer);
+            let claims = app.verifier.verify(token, &options).map_err(|err| {
+                if err.code() == "expired" {
+                    ApiError::unauthorized_bearer("token_expired", Some("the token has expired"))
+                } else {
+                    ApiError::unauthorized_bearer("invalid_token", Some(&err.to_string()))
+                }
+            })?;
+            let fingerprint = tokenlife_core::fingerprint(token);
+            app.verified.insert(token, claims, fingerprint)
+        }
+    };
+    let (claims, fingerprint) = &*verified;
     let record = app
         .store
         .token(&claims.username, &claims.jwt_token_id)
         .await
         .map_err(|err| store_failure(&err))?;
     match record {
-        Some(record) if record.matches(token) => Ok(Bearer { claims, record }),
+        Some(record) if bool::from(record.fingerprint.as_bytes().ct_eq(fingerprint.as_bytes())) => {
+            Ok(Bearer { verified, record })
+        }
         Some(_) => Err(ApiError::unauthorized_bearer(
             "invalid_token",
             Some("the token is not the one issued under its id"),
@@ -279,4 +298,35 @@ pub async fn bearer(app: &App, headers: &HeaderMap) -> Result<Bearer, ApiError> 
 /// A store failure as an answer.
 pub fn store_failure(err: &StoreError) -> ApiError {
     ApiError::unavailable(&err.to_string())
+}
+
+/// Tokens whose signature, form and issuer passed, with their claims and fingerprint, so
+/// that a token used again costs a map look-up instead of a signature check and a hash.
+/// Expiry, the store's record and revocation are still checked on every request.
+#[derive(Default)]
+pub struct VerifiedTokens {
+    tokens: std::sync::RwLock<HashMap<String, Arc<(Claims, String)>>>,
+}
+
+/// Verified tokens remembered at most; the cache is emptied when full.
+const MAX_VERIFIED: usize = 10_000;
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<Arc<(Claims, String)>> {
+        self.tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned()
+    }
+
+    fn insert(&self, token: &str, claims: Claims, fingerprint: String) -> Arc<(Claims, String)> {
+        let entry = Arc::new((claims, fingerprint));
+        let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+        if tokens.len() >= MAX_VERIFIED {
+            tokens.clear();
+        }
+        tokens.insert(token.to_owned(), Arc::clone(&entry));
+        entry
+    }
 }

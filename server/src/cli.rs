@@ -195,6 +195,7 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
         signer,
         verifier,
         passwords,
+        verified: auth::VerifiedTokens::default(),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -49,6 +49,9 @@ pub struct JsonStore {
 
 struct Inner {
     dir: PathBuf,
+    journal_path: PathBuf,
+    /// A read handle on the journal: `fstat` on it is the cheap "did anything change".
+    watch: Mutex<Option<File>>,
     state: RwLock<State>,
     /// What of the files `state` reflects.
     seen: Mutex<Seen>,
@@ -135,6 +138,9 @@ enum Change {
         username: String,
         revoke: Vec<(String, i64)>,
     },
+    /// Written last to a journal that is being replaced by a compaction, so that a reader
+    /// watching the old file sees it change and reloads.
+    Compacted,
 }
 
 impl JsonStore {
@@ -164,6 +170,8 @@ impl JsonStore {
             .map_err(|err| io_error("cannot open", &lock_path, &err))?;
         let inner = Inner {
             dir: dir.to_path_buf(),
+            journal_path: dir.join(JOURNAL_FILE),
+            watch: Mutex::new(None),
             state: RwLock::new(State::default()),
             seen: Mutex::new(Seen::default()),
             io: Mutex::new(Io {
@@ -357,12 +365,30 @@ impl Inner {
         result
     }
 
+    /// One `fstat` of the journal: every change appends to it (its length grows), and a
+    /// compaction appends a last line to it before replacing it, so it tells whether
+    /// anything changed.
     fn up_to_date(&self) -> Result<bool, StoreError> {
-        let snapshot = file_id(&self.path(USERS_FILE))?;
-        let journal = file_id(&self.path(JOURNAL_FILE))?;
+        let watched = match self
+            .watch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            Some(file) => Some(file.metadata()),
+            None => None,
+        };
+        let journal = match watched {
+            Some(Ok(meta)) => Some(FileId {
+                ino: meta.ino(),
+                len: meta.len(),
+                mtime: (0, 0),
+            }),
+            Some(Err(err)) => return Err(io_error("cannot stat", &self.journal_path, &err)),
+            None => file_id(&self.journal_path)?,
+        };
         let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(snapshot == seen.snapshot
-            && journal.map(|j| j.ino) == seen.journal_ino
+        Ok(journal.map(|j| j.ino) == seen.journal_ino
             && journal.map_or(0, |j| j.len) == seen.journal_len)
     }
 
@@ -437,7 +463,13 @@ impl Inner {
             journal_len: consumed,
         };
         io.journal = None;
+        self.watch_journal();
         Ok(())
+    }
+
+    /// Opens the read handle `up_to_date` watches, on the journal now at its path.
+    fn watch_journal(&self) {
+        *self.watch.lock().unwrap_or_else(|e| e.into_inner()) = File::open(&self.journal_path).ok();
     }
 
     /// The complete lines of the journal from byte `from` on, and where they end.
@@ -583,6 +615,7 @@ impl Inner {
                 .map_err(|err| io_error("cannot open", &path, &err))?;
             if !existed {
                 sync_dir(&self.dir)?;
+                self.watch_journal();
             }
             io.journal = Some(file);
         }
@@ -627,10 +660,22 @@ impl Inner {
                 .map_err(|err| StoreError::Io(format!("cannot encode the revoked list: {err}")))?;
             (users, revoked)
         };
+        // Readers of other processes watch the old journal: make it change.
+        let old = match io.journal.take() {
+            Some(file) => Some(file),
+            None => OpenOptions::new()
+                .append(true)
+                .open(&self.journal_path)
+                .ok(),
+        };
+        if let Some(mut file) = old {
+            let _ = file.write_all(b"{\"op\":\"compacted\"}\n");
+        }
         write_atomic(&self.dir, REVOKED_FILE, &revoked)?;
         write_atomic(&self.dir, USERS_FILE, &users)?;
         write_atomic(&self.dir, JOURNAL_FILE, b"")?;
         io.journal = None;
+        self.watch_journal();
         let snapshot = file_id(&self.path(USERS_FILE))?;
         let journal = file_id(&self.path(JOURNAL_FILE))?;
         *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Seen {
@@ -780,6 +825,7 @@ impl State {
                 self.users.remove(&username);
                 self.revoked.extend(revoke);
             }
+            Change::Compacted => {}
         }
     }
 }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Benchmarks the release server on loopback with wrk and prints one table:
+#  (a) GET /api/v1alpha/whoami with a Bearer token vs a bare warp route answering a JSON
+#      body of the same size (server/examples/bare.rs): requests/s and p99;
+#  (b) durable token creates/s with 64 concurrent clients when the store already holds
+#      100, 10,000 and 100,000 tokens (seeded by the hidden `tokenlife seed` command).
+# Takes about two minutes. DURATION (seconds per run, default 10) can be set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+command -v wrk >/dev/null || { echo "bench-server: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+
+cargo build --release -q -p tokenlife-server --bin tokenlife --example bare
+BIN=target/release/tokenlife
+BARE=target/release/examples/bare
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start NAME CMD...: runs CMD with stdout in $WORK/NAME.out, waits for "listening on", sets PORT.
+start() {
+  local name=$1; shift
+  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  PIDS+=($!)
+  for _ in $(seq 1 200); do
+    PORT=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/$name.out")
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  echo "bench-server: $name did not start:" >&2; cat "$WORK/$name.err" >&2; exit 1
+}
+stop_last() { kill "${PIDS[-1]}" 2>/dev/null || true; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
+
+# wrk_run ARGS...: prints "req/s p99".
+wrk_run() {
+  local out
+  out=$(wrk --latency "$@")
+  local rps p99 errors
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+  echo "${rps:-0} ${p99:-?} ${errors:-0}"
+}
+
+cat >"$WORK/bearer.lua" <<'LUA'
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+LUA
+cat >"$WORK/create.lua" <<'LUA'
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+local counter = 0
+local prefix
+function init(args)
+  prefix = "bench " .. tid .. " " .. os.time() .. " "
+end
+function request()
+  counter = counter + 1
+  local body = '{"jwt_token_description":"' .. prefix .. counter .. '","jwt_token_life":"1h"}'
+  return wrk.format("POST", "/api/v1alpha/token/", {
+    ["Authorization"] = os.getenv("BASIC"),
+    ["Content-Type"] = "application/json",
+  }, body)
+end
+LUA
+
+# (a) whoami vs bare.
+mkdir -p "$WORK/a"
+start server "$BIN" --data "$WORK/a" serve --listen 127.0.0.1:0
+RUST_LOG=warn
+PASSWORD=$(sed -n 's/^admin password: //p' "$WORK/server.out")
+BASE="http://127.0.0.1:$PORT"
+TOKEN=$(curl -sf -u "admin:$PASSWORD" -H 'Content-Type: application/json' \
+  -d '{"jwt_token_description":"bench","jwt_token_life":"1h"}' "$BASE/api/v1alpha/token/" |
+  sed -n 's/.*"jwt_token":"\([^"]*\)".*/\1/p')
+export TOKEN
+read -r WHO_RPS WHO_P99 WHO_ERR < <(wrk_run -t2 -c32 -d"${DURATION}s" -s "$WORK/bearer.lua" "$BASE/api/v1alpha/whoami")
+stop_last
+start bare "$BARE"
+read -r BARE_RPS BARE_P99 _ < <(wrk_run -t2 -c32 -d"${DURATION}s" "http://127.0.0.1:$PORT/api/v1alpha/whoami")
+stop_last
+
+# (b) creates with 64 clients over stores of growing size.
+declare -A CREATE_RPS CREATE_P99 CREATE_ERR
+for N in 100 10000 100000; do
+  dir="$WORK/b$N"
+  mkdir -p "$dir"
+  echo "bench-password" | "$BIN" --data "$dir" seed bench "$N" >/dev/null
+  start "server$N" env RUST_LOG=warn "$BIN" --data "$dir" serve --listen 127.0.0.1:0
+  export BASIC="Basic $(printf 'bench:bench-password' | base64)"
+  curl -sf -H "Authorization: $BASIC" "http://127.0.0.1:$PORT/api/v1alpha/token/" -o /dev/null
+  read -r rps p99 errors < <(wrk_run -t2 -c64 -d"${DURATION}s" -s "$WORK/create.lua" "http://127.0.0.1:$PORT/api/v1alpha/token/")
+  CREATE_RPS[$N]=$rps; CREATE_P99[$N]=$p99; CREATE_ERR[$N]=$errors
+  stop_last
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
+echo
+echo "tokenlife server benchmark ($(nproc) cores, loopback, wrk, ${DURATION}s per run)"
+echo
+printf '| %-52s | %10s | %9s | %-22s |\n' "run" "req/s" "p99" "ratio"
+printf '|%s|%s|%s|%s|\n' "------------------------------------------------------" "------------" "-----------" "------------------------"
+printf '| %-52s | %10s | %9s | %-22s |\n' "bare warp route, same JSON size (32 connections)" "$BARE_RPS" "$BARE_P99" "100%"
+printf '| %-52s | %10s | %9s | %-22s |\n' "GET whoami with Bearer (32 connections)" "$WHO_RPS" "$WHO_P99" "$(ratio "$WHO_RPS" "$BARE_RPS") of bare (goal 70%)"
+for N in 100 10000 100000; do
+  printf '| %-52s | %10s | %9s | %-22s |\n' "POST token, 64 clients, $N tokens stored" "${CREATE_RPS[$N]}" "${CREATE_P99[$N]}" "$(ratio "${CREATE_RPS[$N]}" "${CREATE_RPS[100]}") of 100 stored"
+done
+echo
+echo "non-2xx answers: whoami ${WHO_ERR}, creates ${CREATE_ERR[100]} / ${CREATE_ERR[10000]} / ${CREATE_ERR[100000]}"
