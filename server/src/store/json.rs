@@ -369,15 +369,12 @@ impl Inner {
     /// compaction appends a last line to it before replacing it, so it tells whether
     /// anything changed.
     fn up_to_date(&self) -> Result<bool, StoreError> {
-        let watched = match self
+        let watched = self
             .watch
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-        {
-            Some(file) => Some(file.metadata()),
-            None => None,
-        };
+            .map(File::metadata);
         let journal = match watched {
             Some(Ok(meta)) => Some(FileId {
                 ino: meta.ino(),
