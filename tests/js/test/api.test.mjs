@@ -1,0 +1,261 @@
+// Every function of the package and every error code, loaded as an ES module by name
+// ('tokenlife', through the exports map), on the shared vectors and on peer tokens.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { importPackage } from '../lib/package.mjs';
+import * as peers from '../lib/peers.mjs';
+import { life as lifeVectors, tokens as tokenVectors } from '../lib/vectors.mjs';
+
+const tl = await importPackage();
+const { Verifier, inspect, remainingLife, parseLife, formatLife, decode } = tl;
+
+/** Asserts that `fn` throws a real Error with this SPEC code (and message fragment). */
+function throwsCode(fn, code, fragment) {
+  let thrown;
+  try { fn(); } catch (err) { thrown = err; }
+  assert.ok(thrown !== undefined, `expected an error with code ${code}, got no error`);
+  assert.ok(thrown instanceof Error, `expected an Error, got ${thrown}`);
+  assert.equal(thrown.code, code, `code of: ${thrown.message}`);
+  assert.equal(typeof thrown.message, 'string');
+  assert.ok(thrown.message.length > 0);
+  if (fragment) assert.ok(thrown.message.includes(fragment), `"${thrown.message}" lacks "${fragment}"`);
+  return thrown;
+}
+
+const isPlainObject = (value) => Object.getPrototypeOf(value) === Object.prototype;
+
+describe('the shared life vectors (tests/vectors/life.json)', () => {
+  it('parses every ok row to its seconds', () => {
+    for (const [text, secs] of lifeVectors.ok) assert.equal(parseLife(text), secs, text);
+  });
+  it('refuses every err row with bad_life and core message', () => {
+    for (const [text, , fragment] of lifeVectors.err) throwsCode(() => parseLife(text), 'bad_life', fragment);
+  });
+  it('applies the max rows with a maximum of 1 year', () => {
+    for (const [text, secs, message] of lifeVectors.max) {
+      if (secs !== null) assert.equal(parseLife(text, { max: '1 year' }), secs, text);
+      else assert.equal(throwsCode(() => parseLife(text, { max: 31536000 }), 'bad_life').message, message);
+    }
+  });
+  it('formats every format row', () => {
+    for (const [secs, text] of lifeVectors.format) assert.equal(formatLife(secs), text, String(secs));
+  });
+});
+
+describe('parseLife and formatLife', () => {
+  it('takes a number as seconds, as a JSON integer', () => {
+    assert.equal(parseLife(360), 360);
+    throwsCode(() => parseLife(0), 'bad_life', 'positive');
+    throwsCode(() => parseLife(-5), 'bad_life', 'positive');
+    throwsCode(() => parseLife(1.5), 'bad_life', 'whole seconds');
+    throwsCode(() => parseLife(NaN), 'bad_life');
+    throwsCode(() => parseLife(1e300), 'bad_life', 'too long');
+  });
+  it('round-trips formatted lives', () => {
+    for (const secs of [1, 59, 61, 3600, 5400, 86399, 90061, 2592000, 31536000, 31536000 + 2592000 + 86400 + 3661]) {
+      assert.equal(parseLife(formatLife(secs)), secs, formatLife(secs));
+    }
+  });
+  it('drops fractions when formatting, refuses negatives and NaN', () => {
+    assert.equal(formatLife(59.9), '59s');
+    assert.equal(formatLife(0), '0s');
+    throwsCode(() => formatLife(-1), 'bad_life');
+    throwsCode(() => formatLife(NaN), 'bad_life');
+    throwsCode(() => formatLife(Infinity), 'bad_life');
+  });
+  it('throws TypeError (no code) for calls outside the typings', () => {
+    assert.throws(() => parseLife({}), TypeError);
+    assert.throws(() => parseLife(undefined), TypeError);
+    assert.throws(() => parseLife('1h', { max: {} }), TypeError);
+  });
+});
+
+describe('the shared token vectors (tests/vectors/tokens.json)', () => {
+  const keys = {
+    hs256: Verifier.fromSecret(tokenVectors.keys.hs256_secret),
+    jwks: Verifier.fromJwks(tokenVectors.keys.jwks),
+  };
+  for (const vector of tokenVectors.cases) {
+    it(vector.name, () => {
+      const options = { now: vector.now, leeway: vector.leeway, issuer: vector.issuer, revoked: vector.revoked };
+      if (vector.expect.ok) {
+        const claims = keys[vector.key].verify(vector.token, options);
+        assert.ok(isPlainObject(claims));
+        assert.deepEqual(claims, vector.expect.ok);
+      } else {
+        throwsCode(() => keys[vector.key].verify(vector.token, options), vector.expect.error);
+      }
+    });
+  }
+  it('RFC 7515 A.1 and RFC 8037 A.4: the signatures check, the payloads are not tokenlife claims', () => {
+    for (const rfc of tokenVectors.rfc) {
+      const verifier = Verifier.fromJwks({ keys: [rfc.jwk] });
+      // A bad signature would say bad_signature: getting past it to the claims proves the
+      // RFC's signature verified.
+      throwsCode(() => verifier.verify(rfc.token, { now: 0 }), 'malformed');
+      const [h, p, s] = rfc.token.split('.');
+      const flipped = (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+      throwsCode(() => verifier.verify(`${h}.${p}.${flipped}`, { now: 0 }), 'bad_signature');
+    }
+    const a1 = tokenVectors.rfc[0];
+    assert.deepEqual(decode(a1.token).claims, JSON.parse(a1.payload));
+  });
+});
+
+describe('inspect', () => {
+  const claims = peers.claimsFor({ description: 'inspect me', life: 360 });
+  const token = peers.jwtHs256(claims);
+  it('reads the claims and the life at now, as a plain object', () => {
+    const seen = inspect(token, { now: claims.iat + 100.5 });
+    assert.ok(isPlainObject(seen));
+    assert.deepEqual(seen, {
+      username: 'alice', jwt_token_id: claims.jwt_token_id, jwt_token_description: 'inspect me',
+      iat: claims.iat, exp: claims.exp, jwt_token_life: 360, jwt_token_life_remaining: 259.5,
+      expiry_status: 'Valid',
+    });
+  });
+  it('says Expired from exp on, Valid within a leeway', () => {
+    assert.equal(inspect(token, { now: claims.exp - 0.001 }).expiry_status, 'Valid');
+    assert.equal(inspect(token, { now: claims.exp }).expiry_status, 'Expired');
+    assert.equal(inspect(token, { now: claims.exp }).jwt_token_life_remaining, 0);
+    assert.equal(inspect(token, { now: claims.exp, leeway: 5 }).expiry_status, 'Valid');
+    assert.equal(inspect(token, { now: claims.exp + 5, leeway: 5 }).expiry_status, 'Expired');
+  });
+  it('does not check the signature (that is what it is for)', () => {
+    assert.equal(inspect(peers.tamper(token, { jwt_token_description: 'x' }), { now: 0 }).jwt_token_description, 'x');
+  });
+  it('defaults now to the host clock', () => {
+    const now = Date.now() / 1000;
+    const live = peers.jwtHs256(peers.claimsFor({ iat: Math.floor(now), life: 3600 }));
+    const left = inspect(live).jwt_token_life_remaining;
+    assert.ok(left > 3590 && left <= 3600, String(left));
+    assert.equal(inspect(live).expiry_status, 'Valid');
+  });
+  it('throws malformed for what is not a token', () => {
+    for (const bad of ['', 'abc', 'a.b', 'a.b.c.d', '***.***.x', 'e30.e30.', undefined, null, 42, {}]) {
+      throwsCode(() => inspect(bad), 'malformed');
+    }
+  });
+  it('refuses options of the wrong type with TypeError', () => {
+    assert.throws(() => inspect(token, { now: 'soon' }), TypeError);
+    assert.throws(() => inspect(token, { leeway: -1 }), TypeError);
+    assert.throws(() => inspect(token, { leeway: 1.5 }), TypeError);
+  });
+});
+
+describe('remainingLife', () => {
+  const claims = peers.claimsFor({ life: 360 });
+  const token = peers.jwtHs256(claims);
+  it('is max(0, exp - now), fractional when now is', () => {
+    assert.equal(remainingLife(token, claims.iat), 360);
+    assert.equal(remainingLife(token, claims.iat + 0.25), 359.75);
+    assert.equal(remainingLife(token, claims.exp), 0);
+    assert.equal(remainingLife(token, claims.exp + 1000), 0);
+    assert.equal(typeof remainingLife(token), 'number');
+  });
+  it('throws malformed for what is not a token', () => throwsCode(() => remainingLife('x.y'), 'malformed'));
+});
+
+describe('decode', () => {
+  it('gives header and claims as they are, unjudged', async () => {
+    const claims = peers.claimsFor({ extra: { nested: [1, 2] } });
+    const token = await peers.joseEd25519(claims);
+    const decoded = decode(token);
+    assert.ok(isPlainObject(decoded) && isPlainObject(decoded.header) && isPlainObject(decoded.claims));
+    assert.deepEqual(decoded, { header: { alg: 'EdDSA', typ: 'JWT', kid: peers.kid }, claims });
+    assert.deepEqual(decode(peers.unsecured(claims)[0]).header, { alg: 'none' });
+  });
+  it('throws malformed when a part is not base64url JSON', () => {
+    throwsCode(() => decode('abc'), 'malformed');
+    throwsCode(() => decode('e30.bm90IGpzb24.'), 'malformed');
+  });
+});
+
+describe('Verifier', () => {
+  const claims = peers.claimsFor();
+  const at = { now: claims.iat + 1 };
+  it('builds from a secret string, bytes, {secret}, {jwks}, a JWKS object or JSON text', async () => {
+    const token = peers.jwtHs256(claims);
+    for (const verifier of [
+      Verifier.fromSecret(peers.secret),
+      Verifier.fromSecret(new TextEncoder().encode(peers.secret)),
+      new Verifier(peers.secret),
+      new Verifier({ secret: peers.secret }),
+      new Verifier({ secret: Buffer.from(peers.secret) }),
+    ]) assert.deepEqual(verifier.verify(token, at), claims);
+    const edToken = await peers.joseEd25519(claims);
+    for (const verifier of [
+      Verifier.fromJwks(peers.jwks),
+      Verifier.fromJwks(JSON.stringify(peers.jwks)),
+      new Verifier({ jwks: peers.jwks }),
+      new Verifier({ jwks: JSON.stringify(peers.jwks) }),
+      new Verifier(peers.jwks),
+    ]) assert.deepEqual(verifier.verify(edToken, at), claims);
+  });
+  it('reports unusable keys as unknown_key', () => {
+    throwsCode(() => Verifier.fromSecret(''), 'unknown_key');
+    throwsCode(() => new Verifier({ secret: new Uint8Array() }), 'unknown_key');
+    throwsCode(() => Verifier.fromJwks({ keys: [] }), 'unknown_key');
+    throwsCode(() => Verifier.fromJwks('not json'), 'unknown_key');
+    throwsCode(() => Verifier.fromJwks({ keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }] }), 'unknown_key');
+    throwsCode(() => Verifier.fromJwks({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }] }), 'unknown_key');
+  });
+  it('refuses keys outside the typings with TypeError', () => {
+    for (const bad of [undefined, null, 42, {}, { secret: 'a', jwks: peers.jwks }, { secret: 42 }]) {
+      assert.throws(() => new Verifier(bad), TypeError, String(bad));
+    }
+    assert.throws(() => Verifier.fromJwks(42), TypeError);
+  });
+  it('returns the claims as a plain object, with the default clock when now is absent', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const live = peers.claimsFor({ iat: now, life: 600, jwt_token_endpoints: ['GET /api/v1alpha/whoami'] });
+    const got = Verifier.fromSecret(peers.secret).verify(peers.jwtHs256(live));
+    assert.ok(isPlainObject(got));
+    assert.deepEqual(got, live);
+    throwsCode(() => Verifier.fromSecret(peers.secret).verify(peers.jwtHs256(claims)), 'expired');
+  });
+  it('takes revoked as ids, entries, a Set or the server document', () => {
+    const verifier = Verifier.fromSecret(peers.secret);
+    const token = peers.jwtHs256(claims);
+    const id = claims.jwt_token_id;
+    const other = '00000000-0000-4000-8000-000000000000';
+    for (const revoked of [[id], [{ jwt_token_id: id, exp: claims.exp }], new Set([other, id]),
+      { revoked: [{ jwt_token_id: other, exp: 1 }, { jwt_token_id: id, exp: claims.exp }] }]) {
+      throwsCode(() => verifier.verify(token, { ...at, revoked }), 'revoked', id);
+    }
+    for (const revoked of [[], [other], new Set(), { revoked: [] }, null, undefined]) {
+      assert.deepEqual(verifier.verify(token, { ...at, revoked }), claims);
+    }
+    assert.throws(() => verifier.verify(token, { ...at, revoked: 'id' }), TypeError);
+    assert.throws(() => verifier.verify(token, { ...at, revoked: [42] }), TypeError);
+    assert.throws(() => verifier.verify(token, { ...at, issuer: 42 }), TypeError);
+  });
+  it('can be freed', () => {
+    const verifier = Verifier.fromSecret(peers.secret);
+    verifier.free();
+    assert.throws(() => verifier.verify(peers.jwtHs256(claims), at));
+  });
+});
+
+describe('every error code of SPEC 6 comes out', () => {
+  const seen = new Set();
+  const note = (fn, code) => seen.add(throwsCode(fn, code).code);
+  it('one case each', async () => {
+    const hs = Verifier.fromSecret(peers.secret);
+    const ed = Verifier.fromJwks(peers.jwks);
+    const claims = peers.claimsFor();
+    const token = peers.jwtHs256(claims);
+    note(() => hs.verify('nope', { now: claims.iat }), 'malformed');
+    note(() => hs.verify(peers.tamper(token, { jwt_token_description: 'x' }), { now: claims.iat }), 'bad_signature');
+    note(() => hs.verify(token, { now: claims.exp }), 'expired');
+    note(() => hs.verify(peers.jwtHs256({ ...claims, nbf: claims.iat + 60 }), { now: claims.iat }), 'not_yet_valid');
+    note(() => hs.verify(token, { now: claims.iat, revoked: [claims.jwt_token_id] }), 'revoked');
+    const unknownKid = await peers.joseEd25519(claims, { alg: 'EdDSA', kid: 'nope' });
+    note(() => ed.verify(unknownKid, { now: claims.iat }), 'unknown_key');
+    note(() => ed.verify(token, { now: claims.iat }), 'alg_not_allowed');
+    note(() => hs.verify(token, { now: claims.iat, issuer: 'elsewhere' }), 'claim_mismatch');
+    note(() => parseLife('6 fortnights'), 'bad_life');
+    assert.deepEqual([...seen].sort(), ['alg_not_allowed', 'bad_life', 'bad_signature', 'claim_mismatch',
+      'expired', 'malformed', 'not_yet_valid', 'revoked', 'unknown_key']);
+  });
+});

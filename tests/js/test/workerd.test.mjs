@@ -1,0 +1,154 @@
+// The package inside Cloudflare's runtime: workerd (from the npm package `workerd`) runs
+// workerd/worker.mjs, which verifies Bearer tokens with initSync({ module }); the test
+// drives it over HTTP on loopback.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { pkgDir } from '../lib/package.mjs';
+import * as peers from '../lib/peers.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const workerdBin = join(dirname(createRequire(import.meta.url).resolve('workerd/package.json')), 'bin/workerd');
+
+async function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+function config(port) {
+  const jwks = JSON.stringify(peers.jwks).replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+  const secret = peers.secret.replaceAll('"', '\\"');
+  return `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "tokenlife.js", esModule = embed "tokenlife.js"),
+    (name = "tokenlife_bg.wasm", wasm = embed "tokenlife_bg.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+  bindings = [
+    (name = "SECRET", text = "${secret}"),
+    (name = "JWKS", text = "${jwks}"),
+  ],
+);
+`;
+}
+
+describe('the package in workerd', () => {
+  let child;
+  let base;
+  let dir;
+  let log = '';
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tokenlife-workerd-'));
+    copyFileSync(join(here, '../workerd/worker.mjs'), join(dir, 'worker.mjs'));
+    copyFileSync(join(pkgDir, 'tokenlife.js'), join(dir, 'tokenlife.js'));
+    copyFileSync(join(pkgDir, 'tokenlife_bg.wasm'), join(dir, 'tokenlife_bg.wasm'));
+    // A port can be taken between probing and binding; try a few.
+    for (let attempt = 0; attempt < 5 && !base; attempt++) {
+      const port = await freePort();
+      writeFileSync(join(dir, 'config.capnp'), config(port));
+      child = spawn(workerdBin, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('data', (chunk) => { log += chunk; });
+      child.stderr.on('data', (chunk) => { log += chunk; });
+      const exited = new Promise((done) => child.once('exit', () => done(false)));
+      const deadline = Date.now() + 30_000;
+      const ready = (async () => {
+        while (Date.now() < deadline && child.exitCode === null) {
+          try {
+            await fetch(`http://127.0.0.1:${port}/ready`);
+            return true;
+          } catch {
+            await new Promise((done) => setTimeout(done, 100));
+          }
+        }
+        return false;
+      })();
+      if (await Promise.race([ready, exited])) base = `http://127.0.0.1:${port}`;
+      else child.kill('SIGKILL');
+    }
+    assert.ok(base, `workerd did not serve:\n${log}`);
+  });
+
+  after(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (path, token) => {
+    const response = await fetch(base + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { status: response.status, body: await response.json(), headers: response.headers };
+  };
+
+  it('answers 200 with the claims for a good HS256 token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = peers.claimsFor({ iat: now, life: 600 });
+    const { status, body } = await call('/hs256', peers.jwtHs256(claims));
+    assert.equal(status, 200);
+    assert.deepEqual(body.claims, claims);
+  });
+
+  it('answers 200 for a good EdDSA token against the JWKS', async () => {
+    const claims = peers.claimsFor({ iat: Math.floor(Date.now() / 1000), life: 600 });
+    const { status, body } = await call('/jwks', await peers.joseEd25519(claims));
+    assert.equal(status, 200);
+    assert.deepEqual(body.claims, claims);
+  });
+
+  it('answers 401 with the SPEC code otherwise, errors being real Errors', async () => {
+    const claims = peers.claimsFor({ iat: Math.floor(Date.now() / 1000), life: 600 });
+    const good = peers.jwtHs256(claims);
+    const cases = [
+      ['/hs256', undefined, 'malformed'],
+      ['/hs256', 'not-a-token', 'malformed'],
+      ['/hs256', peers.tamper(good, { username: 'root', sub: 'root' }), 'bad_signature'],
+      ['/hs256', peers.jwtHs256(peers.claimsFor({ iat: 1_700_000_000 })), 'expired'],
+      [`/hs256?now=${claims.exp}`, good, 'expired'],
+      [`/hs256?revoked=${claims.jwt_token_id}`, good, 'revoked'],
+      ['/hs256', peers.jwtHs256({ ...claims, iss: 'elsewhere' }), 'claim_mismatch'],
+      ['/hs256', peers.unsecured(claims)[0], 'alg_not_allowed'],
+      ['/jwks', good, 'alg_not_allowed'],
+      ['/jwks', await peers.joseEd25519(claims, { alg: 'EdDSA', kid: 'unknown' }), 'unknown_key'],
+    ];
+    for (const [path, token, code] of cases) {
+      const { status, body, headers } = await call(path, token);
+      assert.equal(status, 401, `${path}: ${JSON.stringify(body)}`);
+      assert.equal(body.error, code, `${path}: ${body.message}`);
+      assert.equal(body.isError, true);
+      assert.match(headers.get('www-authenticate'), /invalid_token/);
+    }
+  });
+
+  it('inspects with the same numbers as Node', async () => {
+    const claims = peers.claimsFor({ life: 360 });
+    const { status, body } = await call(`/inspect?now=${claims.iat + 0.5}`, peers.jwtHs256(claims));
+    assert.equal(status, 200);
+    assert.equal(body.jwt_token_life_remaining, 359.5);
+    assert.equal(body.expiry_status, 'Valid');
+  });
+});
