@@ -926,3 +926,6 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 fn io_error(what: &str, path: &Path, err: &std::io::Error) -> StoreError {
     StoreError::Io(format!("{what} {}: {err}", path.display()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! Two stores on one folder behave like two processes: each has its own lock handle.
+
+use std::io::Write;
+
+use tokenlife_core::TokenRecord;
+
+use super::*;
+use crate::store::{ImportedUser, NewUser, Op, PasswordRecord, Store, StoreError};
+
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new(name: &str) -> Folder {
+        let path =
+            std::env::temp_dir().join(format!("tokenlife-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        Folder(path)
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn record(description: &str, exp: i64) -> TokenRecord {
+    TokenRecord {
+        jwt_token_description: description.into(),
+        jwt_token_life: 3600,
+        iat: exp - 3600,
+        exp,
+        fingerprint: "00".repeat(32),
+        jwt_token_endpoints: None,
+    }
+}
+
+fn user(name: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        password: PasswordRecord::Phc("x".into()),
+        is_admin: false,
+    }
+}
+
+fn far() -> i64 {
+    crate::clock::now_secs() + 3600
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_stores_see_each_other_through_appends_and_compactions() {
+    let folder = Folder::new("two");
+    let a = JsonStore::open(&folder.0).expect("open a");
+    let b = JsonStore::open(&folder.0).expect("open b");
+    // 5,000 tokens in one change: well past the compaction threshold.
+    let tokens = (0..5000)
+        .map(|i| (format!("id{i}"), record(&format!("d{i}"), far())))
+        .collect();
+    a.apply(Op::Import(vec![ImportedUser {
+        user: user("u"),
+        tokens,
+    }]))
+    .await
+    .expect("import");
+    assert!(
+        folder.0.join(USERS_FILE).exists(),
+        "the import was compacted into users.json"
+    );
+    assert_eq!(b.tokens("u").await.expect("tokens").len(), 5000);
+
+    let create = |id: &str, description: &str| Op::CreateToken {
+        user: "u".into(),
+        id: id.into(),
+        record: record(description, far()),
+    };
+    assert!(b.apply(create("from-b", "new")).await.expect("create"));
+    assert!(a.token("u", "from-b").await.expect("token").is_some());
+    assert_eq!(
+        a.apply(create("again", "new")).await,
+        Err(StoreError::DuplicateDescription)
+    );
+    assert_eq!(
+        a.apply(create("dup", "d7")).await,
+        Err(StoreError::DuplicateDescription)
+    );
+
+    assert!(
+        a.apply(Op::DeleteToken {
+            user: "u".into(),
+            id: "from-b".into(),
+            now: 0
+        })
+        .await
+        .expect("delete")
+    );
+    assert!(b.token("u", "from-b").await.expect("token").is_none());
+    assert!(
+        b.is_revoked("from-b", crate::clock::now_secs())
+            .await
+            .expect("revoked")
+    );
+    assert!(
+        !b.apply(Op::DeleteToken {
+            user: "u".into(),
+            id: "from-b".into(),
+            now: 0
+        })
+        .await
+        .expect("delete")
+    );
+
+    // A compaction by b is seen by a, and nothing is doubled or lost.
+    b.compact_if_journal().expect("compact");
+    assert_eq!(a.tokens("u").await.expect("tokens").len(), 5000);
+    a.close();
+    b.close();
+    let c = JsonStore::open(&folder.0).expect("reopen");
+    assert_eq!(c.tokens("u").await.expect("tokens").len(), 5000);
+    assert!(
+        c.is_revoked("from-b", crate::clock::now_secs())
+            .await
+            .expect("revoked")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_torn_last_line_is_cut_off_and_the_rest_kept() {
+    let folder = Folder::new("torn");
+    let store = JsonStore::open(&folder.0).expect("open");
+    store.apply(Op::AddUser(user("u"))).await.expect("add");
+    store.close();
+    let journal = folder.0.join(JOURNAL_FILE);
+    let whole = std::fs::metadata(&journal).expect("journal").len();
+    let mut file = OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .expect("open");
+    file.write_all(br#"{"op":"put_token","user":"u","id":"x","tok"#)
+        .expect("write");
+    drop(file);
+    let store = JsonStore::open(&folder.0).expect("reopen");
+    assert_eq!(std::fs::metadata(&journal).expect("journal").len(), whole);
+    assert!(store.password("u").await.expect("password").is_some());
+    store
+        .apply(Op::CreateToken {
+            user: "u".into(),
+            id: "y".into(),
+            record: record("d", far()),
+        })
+        .await
+        .expect("create");
+    store.close();
+    let store = JsonStore::open(&folder.0).expect("reopen");
+    assert!(store.token("u", "y").await.expect("token").is_some());
+}
+
+#[test]
+fn a_corrupt_journal_line_names_the_file() {
+    let folder = Folder::new("corrupt");
+    std::fs::create_dir_all(&folder.0).expect("mkdir");
+    std::fs::write(
+        folder.0.join(JOURNAL_FILE),
+        "{\"op\":\"nonsense\"}\n{\"op\":\"compacted\"}\n",
+    )
+    .expect("write");
+    match JsonStore::open(&folder.0) {
+        Err(StoreError::Corrupt(message)) => assert!(message.contains(JOURNAL_FILE), "{message}"),
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("a corrupt journal was accepted"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_a_user_revokes_their_live_tokens() {
+    let folder = Folder::new("remove");
+    let store = JsonStore::open(&folder.0).expect("open");
+    store.apply(Op::AddUser(user("u"))).await.expect("add");
+    let live = far();
+    for (id, exp) in [("live", live), ("dead", 10)] {
+        let op = Op::CreateToken {
+            user: "u".into(),
+            id: id.into(),
+            record: record(id, exp),
+        };
+        store.apply(op).await.expect("create");
+    }
+    let now = crate::clock::now_secs();
+    store
+        .apply(Op::RemoveUser {
+            username: "u".into(),
+            now,
+        })
+        .await
+        .expect("remove");
+    assert_eq!(
+        store.revoked(now).await.expect("revoked"),
+        vec![("live".to_string(), live)]
+    );
+    assert_eq!(
+        store
+            .apply(Op::RemoveUser {
+                username: "u".into(),
+                now
+            })
+            .await,
+        Err(StoreError::UnknownUser)
+    );
+}
