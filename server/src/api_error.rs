@@ -41,22 +41,19 @@ impl ApiError {
 
     /// `401` for Basic authentication.
     pub fn unauthorized_basic(code: &'static str) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, code, UNAUTHORIZED_MESSAGE).with_header(
-            header::WWW_AUTHENTICATE,
-            "Basic realm=\"tokenlife\", charset=\"UTF-8\"".into(),
-        )
+        ApiError::new(StatusCode::UNAUTHORIZED, code, UNAUTHORIZED_MESSAGE)
+            .with_header(header::WWW_AUTHENTICATE, "Basic realm=\"tokenlife\"".into())
     }
 
-    /// `401` for Bearer authentication (RFC 6750): no error attribute when no token was
-    /// sent, `invalid_token` with a description otherwise.
+    /// `401` for Bearer authentication in RFC 6750's form, always with
+    /// `error="invalid_token"` and an `error_description` as SPEC 5.1 asks (also when no
+    /// token was sent, where RFC 6750 would leave the error out).
     pub fn unauthorized_bearer(code: &'static str, description: Option<&str>) -> ApiError {
-        let challenge = match description {
-            None => "Bearer realm=\"tokenlife\"".to_string(),
-            Some(text) => format!(
-                "Bearer realm=\"tokenlife\", error=\"invalid_token\", error_description=\"{}\"",
-                quoted(text)
-            ),
-        };
+        let text = description.unwrap_or("no bearer token was sent");
+        let challenge = format!(
+            "Bearer realm=\"tokenlife\", error=\"invalid_token\", error_description=\"{}\"",
+            quoted(text)
+        );
         ApiError::new(StatusCode::UNAUTHORIZED, code, UNAUTHORIZED_MESSAGE)
             .with_header(header::WWW_AUTHENTICATE, challenge)
     }

@@ -335,6 +335,13 @@ fn authentication_failures_are_401_with_challenges() {
             .header("www-authenticate")
             .expect("WWW-Authenticate");
         assert!(header.starts_with(challenge), "{header}");
+        if challenge.starts_with("Basic") {
+            assert_eq!(header, "Basic realm=\"tokenlife\"");
+        } else {
+            assert!(header.starts_with("Bearer realm=\"tokenlife\""), "{header}");
+            assert!(header.contains("error=\"invalid_token\""), "{header}");
+            assert!(header.contains("error_description=\""), "{header}");
+        }
         header.to_owned()
     };
     // Basic endpoints.
