@@ -1,0 +1,108 @@
+// Per-token cost of the package against peer JWT libraries, in one Node run on the same
+// HS256 token and key. Run after scripts/build-wasm.sh: `node bench.mjs` (in tests/js).
+//
+// Each function runs in rounds of N calls, the rounds of all functions interleaved, and
+// the best round counts: on a shared machine the minimum is the figure least disturbed by
+// other processes. Every function is checked to give the right answer before timing.
+import assert from 'node:assert/strict';
+import { createSecretKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { SignJWT, jwtVerify, decodeJwt } from 'jose';
+import jsonwebtoken from 'jsonwebtoken';
+import { createVerifier } from 'fast-jwt';
+import { jwtDecode } from 'jwt-decode';
+import { importPackage, pkgDir } from './lib/package.mjs';
+
+const tl = await importPackage();
+const rounds = Number(process.env.ROUNDS ?? 30);
+const perRound = Number(process.env.N ?? 5000);
+
+const secret = 'tokenlife bench secret: 32+ bytes, never use it!';
+const now = Math.floor(Date.now() / 1000);
+const id = '3f2b8c4e-9a1d-4e7b-8c2a-5d6e7f809a1b';
+const claims = {
+  username: 'alice', jwt_token_id: id, jwt_token_description: 'bench', iat: now, exp: now + 3600,
+  sub: 'alice', jti: id, iss: 'tokenlife',
+};
+const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  .sign(new TextEncoder().encode(secret));
+
+const verifier = tl.Verifier.fromSecret(secret);
+const joseKey = new TextEncoder().encode(secret);
+const keyObject = createSecretKey(Buffer.from(secret));
+const fastNoCache = createVerifier({ key: secret, algorithms: ['HS256'] });
+const fastCache = createVerifier({ key: secret, algorithms: ['HS256'], cache: true });
+
+const verifiers = {
+  'tokenlife Verifier.verify': () => verifier.verify(token),
+  'jose jwtVerify': () => jwtVerify(token, joseKey),
+  'fast-jwt verify (no cache)': () => fastNoCache(token),
+  'fast-jwt verify (cache)': () => fastCache(token),
+  'jsonwebtoken verify (KeyObject)': () => jsonwebtoken.verify(token, keyObject, { algorithms: ['HS256'] }),
+};
+const readers = {
+  'tokenlife inspect': () => tl.inspect(token),
+  'tokenlife remainingLife': () => tl.remainingLife(token),
+  'jose decodeJwt': () => decodeJwt(token),
+  'jwt-decode jwtDecode': () => jwtDecode(token),
+};
+
+// Right answers first: a fast wrong answer is no result.
+for (const [name, fn] of Object.entries(verifiers)) {
+  const got = await fn();
+  assert.deepEqual(got.payload ?? got, claims, name);
+}
+assert.equal(tl.inspect(token).jwt_token_id, id);
+assert.ok(tl.remainingLife(token) > 3590);
+assert.deepEqual(decodeJwt(token), claims);
+assert.deepEqual(jwtDecode(token), claims);
+
+/** Best µs per call over the rounds; async functions are awaited one at a time. */
+async function measure(table) {
+  const best = Object.fromEntries(Object.keys(table).map((name) => [name, Infinity]));
+  const asyncs = new Set();
+  for (const [name, fn] of Object.entries(table)) {
+    const result = fn();
+    if (result instanceof Promise) { asyncs.add(name); await result; }
+  }
+  for (let round = -3; round < rounds; round++) {
+    for (const [name, fn] of Object.entries(table)) {
+      const start = process.hrtime.bigint();
+      if (asyncs.has(name)) for (let i = 0; i < perRound; i++) await fn();
+      else for (let i = 0; i < perRound; i++) fn();
+      const us = Number(process.hrtime.bigint() - start) / perRound / 1000;
+      if (round >= 0) best[name] = Math.min(best[name], us);
+    }
+  }
+  return best;
+}
+
+const verify = await measure(verifiers);
+const read = await measure(readers);
+
+const ours = verify['tokenlife Verifier.verify'];
+const fastestPeer = Math.min(...Object.entries(verify)
+  .filter(([name]) => !name.startsWith('tokenlife') && !name.includes('(cache)')).map(([, us]) => us));
+const fastestDecoder = Math.min(read['jose decodeJwt'], read['jwt-decode jwtDecode']);
+
+const row = (name, us, base) => `| ${name.padEnd(34)} | ${us.toFixed(2).padStart(7)} | ${(us / base).toFixed(2).padStart(6)}x |`;
+const lines = [
+  `Node ${process.version}, ${process.arch}; HS256 token of ${token.length} characters; best of ${rounds} rounds of ${perRound} calls`,
+  '',
+  '| verify (same token, same key)       | µs/token | vs ours |',
+  '|------------------------------------|---------:|--------:|',
+  ...Object.entries(verify).map(([name, us]) => row(name, us, ours)),
+  '',
+  '| read without verifying             | µs/token | vs inspect |',
+  '|------------------------------------|---------:|--------:|',
+  ...Object.entries(read).map(([name, us]) => row(name, us, read['tokenlife inspect'])),
+  '',
+];
+const wasm = readFileSync(join(pkgDir, 'tokenlife_bg.wasm'));
+const gz = gzipSync(wasm, { level: 9 }).length;
+lines.push(`tokenlife_bg.wasm: ${(wasm.length / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped (goal <= 100 KB)`);
+lines.push(`verify: fastest peer without a cache ${fastestPeer.toFixed(2)} µs / ours ${ours.toFixed(2)} µs = ${(fastestPeer / ours).toFixed(2)}x (goal >= 3x)`);
+lines.push(`inspect: fastest decoder ${fastestDecoder.toFixed(2)} µs / ours ${read['tokenlife inspect'].toFixed(2)} µs = ${(fastestDecoder / read['tokenlife inspect']).toFixed(2)}x (goal > 1x)`);
+console.log(lines.join('\n'));
