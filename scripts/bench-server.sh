@@ -4,7 +4,7 @@
 #      body of the same size (server/examples/bare.rs): requests/s and p99;
 #  (b) durable token creates/s with 64 concurrent clients when the store already holds
 #      100, 10,000 and 100,000 tokens (seeded by the hidden `tokenlife seed` command).
-# Takes about two minutes. DURATION (seconds per run, default 10) can be set.
+# Takes about two minutes after the build. DURATION (seconds per run, default 10) can be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -71,20 +71,28 @@ function request()
 end
 LUA
 
-# (a) whoami vs bare.
+# (a) whoami vs bare, alternating twice and keeping each one's best run, because other
+# work on a shared machine moves single runs by tens of percent.
 mkdir -p "$WORK/a"
-start server "$BIN" --data "$WORK/a" serve --listen 127.0.0.1:0
-RUST_LOG=warn
+start server env RUST_LOG=warn "$BIN" --data "$WORK/a" serve --listen 127.0.0.1:0
+SERVER_PORT=$PORT
 PASSWORD=$(sed -n 's/^admin password: //p' "$WORK/server.out")
-BASE="http://127.0.0.1:$PORT"
 TOKEN=$(curl -sf -u "admin:$PASSWORD" -H 'Content-Type: application/json' \
-  -d '{"jwt_token_description":"bench","jwt_token_life":"1h"}' "$BASE/api/v1alpha/token/" |
+  -d '{"jwt_token_description":"bench","jwt_token_life":"1h"}' "http://127.0.0.1:$SERVER_PORT/api/v1alpha/token/" |
   sed -n 's/.*"jwt_token":"\([^"]*\)".*/\1/p')
 export TOKEN
-read -r WHO_RPS WHO_P99 WHO_ERR < <(wrk_run -t2 -c32 -d"${DURATION}s" -s "$WORK/bearer.lua" "$BASE/api/v1alpha/whoami")
-stop_last
 start bare "$BARE"
-read -r BARE_RPS BARE_P99 _ < <(wrk_run -t2 -c32 -d"${DURATION}s" "http://127.0.0.1:$PORT/api/v1alpha/whoami")
+BARE_PORT=$PORT
+WHO_RPS=0; BARE_RPS=0; WHO_ERR=0
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? "yes" : "no" }'; }
+for _ in 1 2; do
+  read -r rps p99 _ < <(wrk_run -t2 -c32 -d"${DURATION}s" "http://127.0.0.1:$BARE_PORT/api/v1alpha/whoami")
+  if [ "$(best "$rps" "$BARE_RPS")" = yes ]; then BARE_RPS=$rps; BARE_P99=$p99; fi
+  read -r rps p99 errors < <(wrk_run -t2 -c32 -d"${DURATION}s" -s "$WORK/bearer.lua" "http://127.0.0.1:$SERVER_PORT/api/v1alpha/whoami")
+  if [ "$(best "$rps" "$WHO_RPS")" = yes ]; then WHO_RPS=$rps; WHO_P99=$p99; fi
+  WHO_ERR=$((WHO_ERR + errors))
+done
+stop_last
 stop_last
 
 # (b) creates with 64 clients over stores of growing size.
