@@ -55,20 +55,15 @@ impl Passwords {
         })
     }
 
-    fn cache_slot(&self, username: &str, password: &str) -> [u8; 32] {
-        // The key is 32 bytes, which HMAC always accepts.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.cache_key)
-            .unwrap_or_else(|_| unreachable_hmac());
+    /// The cache key of a username and password; `None` (nothing cached) only if HMAC
+    /// refused the key, which it never does for 32 bytes.
+    fn cache_slot(&self, username: &str, password: &str) -> Option<[u8; 32]> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.cache_key).ok()?;
         mac.update(&(username.len() as u64).to_be_bytes());
         mac.update(username.as_bytes());
         mac.update(password.as_bytes());
-        mac.finalize().into_bytes().into()
+        Some(mac.finalize().into_bytes().into())
     }
-}
-
-fn unreachable_hmac() -> Hmac<Sha256> {
-    // HMAC takes keys of any length; this branch cannot run.
-    <Hmac<Sha256> as KeyInit>::new_from_slice(b"k").unwrap_or_else(|_| unreachable_hmac())
 }
 
 /// Hashes a new password with Argon2id and a random salt.
@@ -164,10 +159,10 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         .await
         .map_err(|err| store_failure(&err))?;
     let slot = passwords.cache_slot(username, password);
-    if let Some(record) = &record {
+    if let (Some(record), Some(slot)) = (&record, &slot) {
         let cache = passwords.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache
-            .get(&slot)
+            .get(slot)
             .is_some_and(|identity| *identity == record.identity())
         {
             return Ok(username.to_owned());
@@ -190,11 +185,13 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     match (good, record) {
         (true, Some(record)) => {
             passwords.throttle.succeed(username);
-            let mut cache = passwords.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if cache.len() >= MAX_CACHED {
-                cache.clear();
+            if let Some(slot) = slot {
+                let mut cache = passwords.cache.lock().unwrap_or_else(|e| e.into_inner());
+                if cache.len() >= MAX_CACHED {
+                    cache.clear();
+                }
+                cache.insert(slot, record.identity());
             }
-            cache.insert(slot, record.identity());
             Ok(username.to_owned())
         }
         _ => {

@@ -132,11 +132,11 @@ fn token_record(token: &SpecterToken) -> Result<TokenRecord, String> {
     };
     let iat = decoded.claims["iat"]
         .as_i64()
-        .or(life.map(|l| exp - l))
+        .or(life.and_then(|l| exp.checked_sub(l)))
         .ok_or("the token has no iat and no life")?;
     Ok(TokenRecord {
         jwt_token_description: token.jwt_token_description.clone(),
-        jwt_token_life: u64::try_from(life.unwrap_or(exp - iat)).unwrap_or(0),
+        jwt_token_life: u64::try_from(life.unwrap_or(exp.saturating_sub(iat))).unwrap_or(0),
         iat,
         exp,
         fingerprint: fingerprint(&token.jwt_token),
