@@ -106,7 +106,7 @@ impl Verifier {
     ) -> Result<JsValue, JsValue> {
         let token = token_str(&token);
         let claims = match options {
-            None => self.0.verify(
+            None => self.check(
                 &token,
                 &tokenlife_core::VerifyOptions::at(crate::clock::now()),
             ),
@@ -122,12 +122,22 @@ impl Verifier {
                 if let Some(revoked) = &revoked {
                     checks = checks.revoked(revoked);
                 }
-                self.0.verify(&token, &checks)
+                self.check(&token, &checks)
             }
         };
-        claims
-            .map(|claims| to_js(&claims))
-            .map_err(error::into_error)
+        claims.map(|claims| to_js(&claims))
+    }
+}
+
+impl Verifier {
+    /// Core's `verify`, in one copy for the checked and the packed exports alike.
+    #[inline(never)]
+    pub(crate) fn check(
+        &self,
+        token: &str,
+        checks: &tokenlife_core::VerifyOptions<'_>,
+    ) -> Result<tokenlife_core::Claims, JsValue> {
+        self.0.verify(token, checks).map_err(error::into_error)
     }
 }
 

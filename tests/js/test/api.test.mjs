@@ -259,3 +259,61 @@ describe('every error code of SPEC 6 comes out', () => {
       'expired', 'malformed', 'not_yet_valid', 'revoked', 'unknown_key']);
   });
 });
+
+describe('the packed fast path (tokenlife.js over wire.rs) and the checked exports agree', async () => {
+  const { pkgDir } = await import('../lib/package.mjs');
+  const { pathToFileURL } = await import('node:url');
+  const { join } = await import('node:path');
+  // The same module instance the package uses, so already initialised.
+  const glue = await import(pathToFileURL(join(pkgDir, 'tokenlife_glue.js')).href);
+  const outcome = (fn) => {
+    try { return { ok: fn() }; } catch (err) { return { code: err.code, message: err.message, type: err.constructor.name }; }
+  };
+  const hs = Verifier.fromSecret(peers.secret);
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = [
+    peers.jwtHs256(peers.claimsFor()),
+    peers.jwtHs256(peers.claimsFor({ username: 'zoë', description: 'naïve ☃ 日本語 🎫' })),
+    peers.jwtHs256(peers.claimsFor({ description: 'x'.repeat(50_000) })),
+    peers.jwtHs256(peers.claimsFor({ jwt_token_endpoints: ['GET /api/v1alpha/wallets/*', '/api/v1alpha/whoami'] })),
+    peers.jwtHs256(peers.claimsFor({ iat: now, life: 600, description: 'live' })),
+    peers.jwtHs256({ ...peers.claimsFor(), sub: 'bob' }),
+    peers.tamper(peers.jwtHs256(peers.claimsFor()), { iss: 'x' }),
+    'not a token', '', 'a.b.c', '\u00e9.\u00e9.\u00e9',
+  ];
+  const optionSets = [undefined, {}, { now: 1_700_000_100 }, { now: 1_700_000_360 }, { now: 1_700_000_360, leeway: 1 },
+    { now: 1_700_000_000.5, issuer: 'tokenlife' }, { issuer: 'elsewhere' }, { now: 'x' }, { leeway: -1 }];
+  it('verify: the same claims or the same error, with and without the packed path', () => {
+    for (const token of tokens) {
+      for (const options of optionSets) {
+        const fast = outcome(() => hs.verify(token, options));
+        // `revoked: []` changes nothing but takes the checked export.
+        const checked = outcome(() => hs.verify(token, { ...options, revoked: [] }));
+        assert.deepEqual(fast, checked, `${token.slice(0, 40)} ${JSON.stringify(options)}`);
+      }
+    }
+    for (const vector of tokenVectors.cases) {
+      const verifier = vector.key === 'hs256' ? Verifier.fromSecret(tokenVectors.keys.hs256_secret) : Verifier.fromJwks(tokenVectors.keys.jwks);
+      const options = { now: vector.now, leeway: vector.leeway, issuer: vector.issuer };
+      assert.deepEqual(outcome(() => verifier.verify(vector.token, options)),
+        outcome(() => verifier.verify(vector.token, { ...options, revoked: [] })), vector.name);
+    }
+  });
+  it('inspect and remainingLife: the same answers as the glue exports', () => {
+    for (const token of tokens) {
+      for (const options of optionSets) {
+        if (options === undefined || options.now === undefined) continue; // the clock moves
+        assert.deepEqual(outcome(() => inspect(token, options)), outcome(() => glue.inspect(token, options)));
+        assert.deepEqual(outcome(() => remainingLife(token, options.now)), outcome(() => glue.remainingLife(token, options.now)));
+      }
+    }
+  });
+  it('keeps non-ASCII text, long tokens and endpoint lists intact', () => {
+    const fancy = peers.claimsFor({ username: 'zoë', description: 'naïve ☃ 日本語 🎫', jwt_token_endpoints: ['/a', '/b'] });
+    assert.deepEqual(hs.verify(peers.jwtHs256(fancy), { now: fancy.iat }), fancy);
+    assert.equal(inspect(peers.jwtHs256(fancy), { now: 0 }).jwt_token_description, 'naïve ☃ 日本語 🎫');
+    const long = peers.claimsFor({ description: '∑'.repeat(100_000) });
+    assert.deepEqual(hs.verify(peers.jwtHs256(long), { now: long.iat }), long);
+    assert.deepEqual(hs.verify(peers.jwtHs256(fancy), { now: fancy.iat }), fancy);
+  });
+});

@@ -23,11 +23,13 @@ describe('package layout', () => {
     assert.deepEqual(files.filter((file) => file.endsWith('.wasm')), ['tokenlife_bg.wasm']);
     assert.ok(!existsSync(join(pkgDir, 'snippets')));
   });
-  it('has a web module that loads nothing but its own .wasm', () => {
+  it('has a web module that loads nothing but its glue and its own .wasm', () => {
     const web = readFileSync(join(pkgDir, 'tokenlife.js'), 'utf8');
-    assert.doesNotMatch(web, /^\s*import\s/m);
-    assert.doesNotMatch(web, /require\(/);
-    assert.match(web, /new URL\('tokenlife_bg\.wasm', import\.meta\.url\)/);
+    const glue = readFileSync(join(pkgDir, 'tokenlife_glue.js'), 'utf8');
+    assert.deepEqual(web.match(/^\s*import\s.*$/gm), ["import * as glue from './tokenlife_glue.js';"]);
+    assert.doesNotMatch(glue, /^\s*import\s/m);
+    assert.doesNotMatch(web + glue, /require\(/);
+    assert.match(glue, /new URL\('tokenlife_bg\.wasm', import\.meta\.url\)/);
   });
   it('resolves by condition: node import/require, browser, worker, workerd', async () => {
     const file = (path) => pathToFileURL(join(pkgDir, path)).href;

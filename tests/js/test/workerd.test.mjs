@@ -41,6 +41,7 @@ const worker :Workerd.Worker = (
   modules = [
     (name = "worker.mjs", esModule = embed "worker.mjs"),
     (name = "tokenlife.js", esModule = embed "tokenlife.js"),
+    (name = "tokenlife_glue.js", esModule = embed "tokenlife_glue.js"),
     (name = "tokenlife_bg.wasm", wasm = embed "tokenlife_bg.wasm"),
   ],
   compatibilityDate = "2025-01-01",
@@ -61,8 +62,7 @@ describe('the package in workerd', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tokenlife-workerd-'));
     copyFileSync(join(here, '../workerd/worker.mjs'), join(dir, 'worker.mjs'));
-    copyFileSync(join(pkgDir, 'tokenlife.js'), join(dir, 'tokenlife.js'));
-    copyFileSync(join(pkgDir, 'tokenlife_bg.wasm'), join(dir, 'tokenlife_bg.wasm'));
+    for (const file of ['tokenlife.js', 'tokenlife_glue.js', 'tokenlife_bg.wasm']) copyFileSync(join(pkgDir, file), join(dir, file));
     // A port can be taken between probing and binding; try a few.
     for (let attempt = 0; attempt < 5 && !base; attempt++) {
       const port = await freePort();

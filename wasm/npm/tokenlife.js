@@ -1,0 +1,142 @@
+// The package's ES module: the API of tokenlife.d.ts over the wasm-bindgen glue
+// (tokenlife_glue.js, generated), with the hot calls taking a faster road.
+//
+// `inspect`, `remainingLife` and `Verifier.prototype.verify` write the token into wasm
+// memory with one native `TextEncoder.encodeInto` and read their answer from a packed
+// record (wasm/src/wire.rs documents its layout), building the result object in one
+// literal. Everything else, and every call with options outside the common ones, goes to
+// the glue's checked exports, which stay the reference: same core, same answers, same
+// errors. No logic lives here: no rule of tokens or lives, only moving bytes.
+import * as glue from './tokenlife_glue.js';
+
+export const { Verifier, decode, formatLife, parseLife } = glue;
+
+let wasm;
+let memory;
+let data;
+let bytes;
+let input = { ptr: 0, cap: 0 };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
+
+function ready(exports) {
+  wasm = exports;
+  memory = exports.memory;
+  return exports;
+}
+
+/** Instantiates the package from a compiled `WebAssembly.Module` (or bytes), synchronously. */
+export function initSync(module) {
+  return ready(glue.initSync(module));
+}
+
+/** Instantiates the package, by default from `tokenlife_bg.wasm` beside this module. */
+export default async function init(module_or_path) {
+  return ready(await glue.default(module_or_path));
+}
+
+/** Views of wasm memory, renewed when memory grows (which detaches the old buffer). */
+function views() {
+  if (bytes === undefined || bytes.buffer !== memory.buffer) {
+    bytes = new Uint8Array(memory.buffer);
+    data = new DataView(memory.buffer);
+  }
+}
+
+/** Writes `token` into the wasm input buffer; returns its length in bytes. */
+function put(token) {
+  if (wasm === undefined) {
+    throw new Error('tokenlife is not initialised: call init() or initSync() first');
+  }
+  // Anything but a string reads as the empty string, which core calls malformed.
+  if (typeof token !== 'string') token = '';
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  const need = token.length * 3;
+  if (need > input.cap) {
+    const cap = Math.max(need, 1024);
+    input = { ptr: glue.wireInput(cap), cap };
+  }
+  views();
+  return encoder.encodeInto(token, bytes.subarray(input.ptr, input.ptr + input.cap)).written;
+}
+
+/** The five texts of a record at `at`, as strings. */
+function texts(at) {
+  views();
+  const flags = data.getUint32(at + 32, true);
+  const lengths = [];
+  for (let i = 0; i < 5; i++) lengths.push(data.getUint32(at + 36 + 4 * i, true));
+  let start = at + 56;
+  const out = [];
+  if (flags & 1) {
+    // All ASCII: one decode, then cut by byte lengths, which are character lengths here.
+    const total = lengths[0] + lengths[1] + lengths[2] + lengths[3] + lengths[4];
+    const all = decoder.decode(bytes.subarray(start, start + total));
+    let offset = 0;
+    for (const length of lengths) {
+      out.push(all.slice(offset, offset + length));
+      offset += length;
+    }
+  } else {
+    for (const length of lengths) {
+      out.push(decoder.decode(bytes.subarray(start, start + length)));
+      start += length;
+    }
+  }
+  out.push(flags);
+  return out;
+}
+
+const number = (value) => (value === undefined || value === null ? NaN : value);
+const isTime = (value) => value === undefined || value === null || (typeof value === 'number' && Number.isFinite(value));
+const isLeeway = (value) => value === undefined || value === null || (Number.isInteger(value) && value >= 0);
+
+export function inspect(token, options) {
+  const now = options?.now;
+  const leeway = options?.leeway;
+  if (!isTime(now) || !isLeeway(leeway)) return glue.inspect(token, options);
+  const at = glue.wireInspect(put(token), number(now), leeway ?? 0);
+  const [username, id, description, , , flags] = texts(at);
+  return {
+    username,
+    jwt_token_id: id,
+    jwt_token_description: description,
+    iat: data.getFloat64(at, true),
+    exp: data.getFloat64(at + 8, true),
+    jwt_token_life: data.getFloat64(at + 16, true),
+    jwt_token_life_remaining: data.getFloat64(at + 24, true),
+    expiry_status: flags & 2 ? 'Valid' : 'Expired',
+  };
+}
+
+export function remainingLife(token, now) {
+  if (!isTime(now)) return glue.remainingLife(token, now);
+  return glue.wireRemainingLife(put(token), number(now));
+}
+
+const verifyChecked = glue.Verifier.prototype.verify;
+
+Verifier.prototype.verify = function verify(token, options) {
+  const now = options?.now;
+  const leeway = options?.leeway;
+  const issuer = options?.issuer ?? undefined;
+  const revoked = options?.revoked;
+  if (!isTime(now) || !isLeeway(leeway) || !(issuer === undefined || typeof issuer === 'string')
+    || !(revoked === undefined || revoked === null)) {
+    return verifyChecked.call(this, token, options);
+  }
+  const at = glue.wireVerify(this, put(token), number(now), leeway ?? 0, issuer);
+  const [username, id, description, iss, endpoints, flags] = texts(at);
+  const claims = {
+    username,
+    jwt_token_id: id,
+    jwt_token_description: description,
+    iat: data.getFloat64(at, true),
+    exp: data.getFloat64(at + 8, true),
+    sub: username,
+    jti: id,
+    iss,
+  };
+  if (flags & 4) claims.jwt_token_endpoints = JSON.parse(endpoints);
+  return claims;
+};

@@ -1,0 +1,195 @@
+//! The packed boundary behind the hot calls (`inspect`, `remainingLife`, `verify`).
+//!
+//! Passing a token string through wasm-bindgen copies it with a JavaScript loop, one
+//! character at a time, and building the result object through serde-wasm-bindgen decodes
+//! every string and sets every property with a call across the boundary; together that
+//! was more than half the cost of a verify. The package's hand-written `tokenlife.js`
+//! (wasm/npm) instead writes the token into [`Wire::input`] with `TextEncoder.encodeInto`
+//! and reads the answer from the record this module writes (see [`Record`]), building the
+//! result object in one JavaScript literal. The logic stays in core and in the checked
+//! exports of `lib.rs` and `verifier.rs`, which remain the reference: these functions give
+//! the same answers and the same errors, and the Node tests compare them.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+
+use crate::{Verifier, clock, options};
+
+thread_local! {
+    static WIRE: RefCell<Wire> = const { RefCell::new(Wire { input: Vec::new(), record: Vec::new() }) };
+}
+
+/// The two buffers shared with `tokenlife.js`.
+struct Wire {
+    /// Where JavaScript writes the token's UTF-8 bytes.
+    input: Vec<u8>,
+    /// Where Rust writes the answer, laid out as [`Record`] says.
+    record: Vec<u8>,
+}
+
+/// The layout of an answer in [`Wire::record`], little-endian, read with a `DataView`:
+///
+/// | offset | type | field |
+/// |---|---|---|
+/// | 0, 8 | f64 | `iat`, `exp` |
+/// | 16, 24 | f64 | `jwt_token_life`, `jwt_token_life_remaining` (inspect) |
+/// | 32 | u32 | flags: 1 all text is ASCII, 2 `expiry_status` is `Valid`, 4 has endpoints |
+/// | 36..56 | u32 × 5 | byte lengths of username, id, description, iss, endpoints (JSON) |
+/// | 56 | bytes | those five texts, one after the other |
+struct Record;
+
+impl Record {
+    const TEXT: usize = 56;
+    const ASCII: u32 = 1;
+    const VALID: u32 = 2;
+    const ENDPOINTS: u32 = 4;
+
+    fn write(out: &mut Vec<u8>, numbers: [f64; 4], mut flags: u32, texts: [&str; 5]) {
+        out.clear();
+        for number in numbers {
+            out.extend_from_slice(&number.to_le_bytes());
+        }
+        if texts.iter().all(|text| text.is_ascii()) {
+            flags |= Record::ASCII;
+        }
+        out.extend_from_slice(&flags.to_le_bytes());
+        for text in texts {
+            // A text longer than 4 GiB cannot have come through a wasm32 memory.
+            out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        }
+        for text in texts {
+            out.extend_from_slice(text.as_bytes());
+        }
+        debug_assert!(out.len() >= Record::TEXT);
+    }
+}
+
+/// Makes room for a token of `len` UTF-8 bytes and returns where to write it. The address
+/// stays valid until the next call of this function.
+#[wasm_bindgen(js_name = wireInput, skip_typescript)]
+pub fn wire_input(len: usize) -> usize {
+    WIRE.with(|wire| {
+        let mut wire = wire.borrow_mut();
+        if wire.input.len() < len {
+            wire.input.resize(len, 0);
+        }
+        wire.input.as_ptr() as usize
+    })
+}
+
+/// `inspect` of the token in the input buffer; returns the address of the record.
+#[wasm_bindgen(js_name = wireInspect, skip_typescript)]
+pub fn wire_inspect(len: usize, now: f64, leeway: f64) -> Result<usize, JsValue> {
+    let (now, leeway) = times(now, leeway)?;
+    with_token(len, |token, record| {
+        let seen = crate::inspect_token(token, now, leeway)?;
+        let valid = seen.expiry_status == tokenlife_core::ExpiryStatus::Valid;
+        Record::write(
+            record,
+            [
+                seen.iat as f64,
+                seen.exp as f64,
+                seen.jwt_token_life as f64,
+                seen.jwt_token_life_remaining,
+            ],
+            if valid { Record::VALID } else { 0 },
+            [
+                &seen.username,
+                &seen.jwt_token_id,
+                &seen.jwt_token_description,
+                "",
+                "",
+            ],
+        );
+        Ok(())
+    })
+}
+
+/// `remainingLife` of the token in the input buffer.
+#[wasm_bindgen(js_name = wireRemainingLife, skip_typescript)]
+pub fn wire_remaining_life(len: usize, now: f64) -> Result<f64, JsValue> {
+    let (now, _) = times(now, 0.0)?;
+    WIRE.with(|wire| {
+        let wire = wire.borrow();
+        let token = input_str(&wire.input, len);
+        crate::inspect_token(token, now, 0).map(|seen| seen.jwt_token_life_remaining)
+    })
+}
+
+/// `verifier.verify` of the token in the input buffer with `now`, `leeway` and `issuer`
+/// (the `revoked` option takes the checked path); returns the address of the record.
+#[wasm_bindgen(js_name = wireVerify, skip_typescript)]
+pub fn wire_verify(
+    verifier: &Verifier,
+    len: usize,
+    now: f64,
+    leeway: f64,
+    issuer: Option<String>,
+) -> Result<usize, JsValue> {
+    let (now, leeway) = times(now, leeway)?;
+    let mut checks = tokenlife_core::VerifyOptions::at(now).leeway(leeway);
+    if let Some(issuer) = &issuer {
+        checks = checks.issuer(issuer);
+    }
+    with_token(len, |token, record| {
+        let claims = verifier.check(token, &checks)?;
+        let endpoints = match &claims.jwt_token_endpoints {
+            // A list of strings always serialises.
+            Some(list) => serde_json::to_string(list).unwrap_or_default(),
+            None => String::new(),
+        };
+        let flags = if claims.jwt_token_endpoints.is_some() {
+            Record::ENDPOINTS
+        } else {
+            0
+        };
+        Record::write(
+            record,
+            [claims.iat as f64, claims.exp as f64, 0.0, 0.0],
+            flags,
+            [
+                &claims.username,
+                &claims.jwt_token_id,
+                &claims.jwt_token_description,
+                &claims.iss,
+                &endpoints,
+            ],
+        );
+        Ok(())
+    })
+}
+
+/// `now` (NaN for the host's clock) and `leeway` as the checked exports read them.
+fn times(now: f64, leeway: f64) -> Result<(f64, u64), JsValue> {
+    let now = if now.is_nan() {
+        clock::now()
+    } else {
+        options::now(JsValue::from_f64(now))?
+    };
+    Ok((now, options::leeway(JsValue::from_f64(leeway))?))
+}
+
+/// Runs `f` on the token in the input buffer and the record buffer, and returns the
+/// record's address.
+fn with_token(
+    len: usize,
+    f: impl FnOnce(&str, &mut Vec<u8>) -> Result<(), JsValue>,
+) -> Result<usize, JsValue> {
+    WIRE.with(|wire| {
+        let mut wire = wire.borrow_mut();
+        let Wire { input, record } = &mut *wire;
+        f(input_str(input, len), record)?;
+        Ok(record.as_ptr() as usize)
+    })
+}
+
+/// The token JavaScript wrote. `TextEncoder.encodeInto` writes only UTF-8, so the check
+/// never fails for it; anything else reads as the empty string, which core calls
+/// malformed.
+fn input_str(input: &[u8], len: usize) -> &str {
+    input
+        .get(..len)
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .unwrap_or("")
+}
