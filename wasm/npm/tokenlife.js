@@ -35,9 +35,9 @@ export default async function init(module_or_path) {
   return ready(await glue.default(module_or_path));
 }
 
-/** Views of wasm memory, renewed when memory grows (which detaches the old buffer). */
+/** Views of wasm memory, renewed when memory has grown (which detaches the old buffer). */
 function views() {
-  if (bytes === undefined || bytes.buffer !== memory.buffer) {
+  if (bytes === undefined || bytes.byteLength === 0) {
     bytes = new Uint8Array(memory.buffer);
     data = new DataView(memory.buffer);
   }
@@ -60,31 +60,32 @@ function put(token) {
   return encoder.encodeInto(token, bytes.subarray(input.ptr, input.ptr + input.cap)).written;
 }
 
-/** The five texts of a record at `at`, as strings. */
-function texts(at) {
+/** The texts of a record at `at`: `texts[0..5]` and its flags, reused between calls. */
+const texts = ['', '', '', '', ''];
+let flags = 0;
+
+function readTexts(at, count) {
   views();
-  const flags = data.getUint32(at + 32, true);
-  const lengths = [];
-  for (let i = 0; i < 5; i++) lengths.push(data.getUint32(at + 36 + 4 * i, true));
+  flags = data.getUint32(at + 32, true);
   let start = at + 56;
-  const out = [];
   if (flags & 1) {
     // All ASCII: one decode, then cut by byte lengths, which are character lengths here.
-    const total = lengths[0] + lengths[1] + lengths[2] + lengths[3] + lengths[4];
+    let total = 0;
+    for (let i = 0; i < count; i++) total += data.getUint32(at + 36 + 4 * i, true);
     const all = decoder.decode(bytes.subarray(start, start + total));
     let offset = 0;
-    for (const length of lengths) {
-      out.push(all.slice(offset, offset + length));
+    for (let i = 0; i < count; i++) {
+      const length = data.getUint32(at + 36 + 4 * i, true);
+      texts[i] = all.slice(offset, offset + length);
       offset += length;
     }
   } else {
-    for (const length of lengths) {
-      out.push(decoder.decode(bytes.subarray(start, start + length)));
+    for (let i = 0; i < count; i++) {
+      const length = data.getUint32(at + 36 + 4 * i, true);
+      texts[i] = decoder.decode(bytes.subarray(start, start + length));
       start += length;
     }
   }
-  out.push(flags);
-  return out;
 }
 
 const number = (value) => (value === undefined || value === null ? NaN : value);
@@ -96,11 +97,11 @@ export function inspect(token, options) {
   const leeway = options?.leeway;
   if (!isTime(now) || !isLeeway(leeway)) return glue.inspect(token, options);
   const at = glue.wireInspect(put(token), number(now), leeway ?? 0);
-  const [username, id, description, , , flags] = texts(at);
+  readTexts(at, 3);
   return {
-    username,
-    jwt_token_id: id,
-    jwt_token_description: description,
+    username: texts[0],
+    jwt_token_id: texts[1],
+    jwt_token_description: texts[2],
     iat: data.getFloat64(at, true),
     exp: data.getFloat64(at + 8, true),
     jwt_token_life: data.getFloat64(at + 16, true),
@@ -126,17 +127,18 @@ Verifier.prototype.verify = function verify(token, options) {
     return verifyChecked.call(this, token, options);
   }
   const at = glue.wireVerify(this, put(token), number(now), leeway ?? 0, issuer);
-  const [username, id, description, iss, endpoints, flags] = texts(at);
+  readTexts(at, 5);
   const claims = {
-    username,
-    jwt_token_id: id,
-    jwt_token_description: description,
+    username: texts[0],
+    jwt_token_id: texts[1],
+    jwt_token_description: texts[2],
     iat: data.getFloat64(at, true),
     exp: data.getFloat64(at + 8, true),
-    sub: username,
-    jti: id,
-    iss,
+    // Core has checked that sub and jti are username and jwt_token_id.
+    sub: texts[0],
+    jti: texts[1],
+    iss: texts[3],
   };
-  if (flags & 4) claims.jwt_token_endpoints = JSON.parse(endpoints);
+  if (flags & 4) claims.jwt_token_endpoints = JSON.parse(texts[4]);
   return claims;
 };
