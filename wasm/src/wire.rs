@@ -193,3 +193,6 @@ fn input_str(input: &[u8], len: usize) -> &str {
         .and_then(|bytes| std::str::from_utf8(bytes).ok())
         .unwrap_or("")
 }
+
+#[cfg(test)]
+mod tests;
