@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-use tokenlife_core::{Claims, TokenRecord, VerifyOptions};
+use tokenlife_core::{Claims, VerifyOptions};
 use tokio::sync::Semaphore;
 use warp::http::{HeaderMap, HeaderValue};
 
@@ -204,10 +204,20 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
 /// A verified Bearer token: its claims and the store's record of it.
 #[derive(Debug)]
 pub struct Bearer {
-    /// The token's claims (and fingerprint), shared with the cache of verified tokens.
-    pub verified: Arc<(Claims, String)>,
-    /// The store's record.
-    pub record: TokenRecord,
+    /// The token's claims, shared with the cache of verified tokens. They equal the
+    /// store's record: the record was made from them and its fingerprint matched.
+    pub verified: Arc<Verified>,
+}
+
+/// A verified token's claims and fingerprint.
+#[derive(Debug)]
+pub struct Verified {
+    /// The whole token, to tell tokens with the same signature part apart.
+    token: String,
+    /// The claims.
+    pub claims: Claims,
+    /// SHA-256 of the token, hex.
+    fingerprint: String,
 }
 
 /// The token of a request with a good Bearer token: signature and times by core (no
@@ -236,7 +246,7 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
         // A token whose signature, form and issuer were checked before: only its time can
         // have run out since.
         Some(known) => {
-            if now >= known.0.exp as f64 {
+            if now >= known.claims.exp as f64 {
                 return Err(ApiError::unauthorized_bearer(
                     "token_expired",
                     Some("the token has expired"),
@@ -257,17 +267,19 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
             app.verified.insert(token, claims, fingerprint)
         }
     };
-    let (claims, fingerprint) = &*verified;
-    let record = app
+    let claims = &verified.claims;
+    let held = app
         .store
-        .token(&claims.username, &claims.jwt_token_id)
+        .holds(
+            &claims.username,
+            &claims.jwt_token_id,
+            &verified.fingerprint,
+        )
         .await
         .map_err(|err| store_failure(&err))?;
-    match record {
-        Some(record) if bool::from(record.fingerprint.as_bytes().ct_eq(fingerprint.as_bytes())) => {
-            Ok(Bearer { verified, record })
-        }
-        Some(_) => Err(ApiError::unauthorized_bearer(
+    match held {
+        Some(true) => Ok(Bearer { verified }),
+        Some(false) => Err(ApiError::unauthorized_bearer(
             "invalid_token",
             Some("the token is not the one issued under its id"),
         )),
@@ -299,31 +311,40 @@ pub fn store_failure(err: &StoreError) -> ApiError {
 
 /// Tokens whose signature, form and issuer passed, with their claims and fingerprint, so
 /// that a token used again costs a map look-up instead of a signature check and a hash.
-/// Expiry, the store's record and revocation are still checked on every request.
+/// Expiry, the store's record and revocation are still checked on every request. Keyed by
+/// the signature part (short, and as unique as the token), the whole token compared on a hit.
 #[derive(Default)]
 pub struct VerifiedTokens {
-    tokens: std::sync::RwLock<HashMap<String, Arc<(Claims, String)>>>,
+    tokens: std::sync::RwLock<HashMap<String, Arc<Verified>>>,
 }
 
 /// Verified tokens remembered at most; the cache is emptied when full.
 const MAX_VERIFIED: usize = 10_000;
 
+fn signature_part(token: &str) -> &str {
+    token.rsplit('.').next().unwrap_or(token)
+}
+
 impl VerifiedTokens {
-    fn get(&self, token: &str) -> Option<Arc<(Claims, String)>> {
-        self.tokens
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(token)
+    fn get(&self, token: &str) -> Option<Arc<Verified>> {
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
+        tokens
+            .get(signature_part(token))
+            .filter(|v| v.token == token)
             .cloned()
     }
 
-    fn insert(&self, token: &str, claims: Claims, fingerprint: String) -> Arc<(Claims, String)> {
-        let entry = Arc::new((claims, fingerprint));
+    fn insert(&self, token: &str, claims: Claims, fingerprint: String) -> Arc<Verified> {
+        let entry = Arc::new(Verified {
+            token: token.to_owned(),
+            claims,
+            fingerprint,
+        });
         let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
         if tokens.len() >= MAX_VERIFIED {
             tokens.clear();
         }
-        tokens.insert(token.to_owned(), Arc::clone(&entry));
+        tokens.insert(signature_part(token).to_owned(), Arc::clone(&entry));
         entry
     }
 }

@@ -343,7 +343,7 @@ pub async fn whoami(app: Arc<App>, authorization: Option<HeaderValue>) -> Respon
     respond(
         async {
             let bearer = auth::bearer(&app, authorization.as_ref()).await?;
-            let claims = &bearer.verified.0;
+            let claims = &bearer.verified.claims;
             if !scope::allows(
                 claims.jwt_token_endpoints.as_ref(),
                 "GET",
@@ -365,8 +365,8 @@ pub async fn whoami(app: Arc<App>, authorization: Option<HeaderValue>) -> Respon
             let body = WhoAmI {
                 username: &claims.username,
                 jwt_token_id: &claims.jwt_token_id,
-                jwt_token_description: &bearer.record.jwt_token_description,
-                jwt_token_life: bearer.record.jwt_token_life,
+                jwt_token_description: &claims.jwt_token_description,
+                jwt_token_life: claims.life(),
                 jwt_token_life_remaining: remaining_life(claims.exp, now),
                 expiry_status: expiry_status(claims.exp, now, 0).as_str(),
             };
@@ -403,7 +403,7 @@ pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> 
                 .unwrap_or_else(|| method.to_string());
             let uri = header(["x-forwarded-uri", "x-original-uri"])
                 .unwrap_or_else(|| "/api/v1alpha/auth".into());
-            let claims = &bearer.verified.0;
+            let claims = &bearer.verified.claims;
             if !scope::allows(claims.jwt_token_endpoints.as_ref(), &method, &uri) {
                 return Err(ApiError::insufficient_scope());
             }

@@ -32,6 +32,11 @@ pub trait Store: Send + Sync {
     /// One token record of `username`.
     fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>>;
 
+    /// Whether `username` has a record `id`, and if so whether its fingerprint is
+    /// `fingerprint` (compared in constant time): the Bearer check, without copying the
+    /// record.
+    fn holds(&self, username: &str, id: &str, fingerprint: &str) -> StoreFuture<'_, Option<bool>>;
+
     /// Whether the token `id` was revoked (deleted before its expiry) and has not expired.
     fn is_revoked(&self, id: &str, now: i64) -> StoreFuture<'_, bool>;
 

@@ -289,6 +289,17 @@ impl Store for JsonStore {
         Box::pin(std::future::ready(result))
     }
 
+    fn holds(&self, username: &str, id: &str, fingerprint: &str) -> StoreFuture<'_, Option<bool>> {
+        use subtle::ConstantTimeEq;
+        let result = self.read(|s| {
+            let record = s.users.get(username)?.user.jwt_tokens.get(id)?;
+            Some(bool::from(
+                record.fingerprint.as_bytes().ct_eq(fingerprint.as_bytes()),
+            ))
+        });
+        Box::pin(std::future::ready(result))
+    }
+
     fn is_revoked(&self, id: &str, now: i64) -> StoreFuture<'_, bool> {
         let result = self.read(|s| s.revoked.get(id).is_some_and(|&exp| exp > now));
         Box::pin(std::future::ready(result))
