@@ -190,9 +190,13 @@ fn expired_tokens_report_zero_and_are_refused() {
     assert_eq!(created["jwt_token_life"], 2);
     let id = created["jwt_token_id"].as_str().expect("id");
     let token = created["jwt_token"].as_str().expect("token");
-    assert_eq!(
-        client.get("/api/v1alpha/whoami", &[bearer(token)]).status,
-        200
+    // `iat` is whole seconds, so the token may have little more than one second left
+    // now: on a loaded machine it can run out before the next request.
+    let early = client.get("/api/v1alpha/whoami", &[bearer(token)]);
+    assert!(
+        early.status == 200 || early.code() == "token_expired",
+        "{}",
+        early.status
     );
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let one = client
