@@ -71,3 +71,6 @@ impl Throttle {
             .remove(username);
     }
 }
+
+#[cfg(test)]
+mod tests;
