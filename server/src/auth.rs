@@ -185,6 +185,9 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     match (good, record) {
         (true, Some(record)) => {
             passwords.throttle.succeed(username);
+            if matches!(record, PasswordRecord::Specter { .. }) {
+                upgrade_in_background(app, username, &record, password);
+            }
             if let Some(slot) = slot {
                 let mut cache = passwords.cache.lock().unwrap_or_else(|e| e.into_inner());
                 if cache.len() >= MAX_CACHED {
@@ -199,6 +202,23 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
             Err(ApiError::unauthorized_basic("invalid_credentials"))
         }
     }
+}
+
+/// Moves an imported Specter (PBKDF2) password to Argon2id after a good sign-in, so that
+/// its checks cost as much as every other (a wrong password then takes as long as an
+/// unknown user). The answer does not wait for it.
+fn upgrade_in_background(app: &App, username: &str, record: &PasswordRecord, password: &str) {
+    let store = std::sync::Arc::clone(&app.store);
+    let (username, from, password) = (username.to_owned(), record.clone(), password.to_owned());
+    tokio::spawn(async move {
+        let hashed = tokio::task::spawn_blocking(move || hash_password(&password)).await;
+        if let Ok(Ok(to)) = hashed {
+            let op = crate::store::Op::UpgradePassword { username, from, to };
+            if let Err(err) = store.apply(op).await {
+                tracing::warn!(error = %err, "cannot upgrade an imported password");
+            }
+        }
+    });
 }
 
 /// A verified Bearer token: its claims and the store's record of it.

@@ -110,6 +110,16 @@ pub enum Op {
         /// The new password record.
         password: PasswordRecord,
     },
+    /// Replace a password record by a stronger hash of the same password, only if the
+    /// record is still `from` (a password changed meanwhile is kept). `Ok(false)` otherwise.
+    UpgradePassword {
+        /// The user.
+        username: String,
+        /// The record the password was checked against.
+        from: PasswordRecord,
+        /// The new record.
+        to: PasswordRecord,
+    },
     /// Remove a user and revoke their unexpired tokens; fails if the user does not exist.
     RemoveUser {
         /// The user.

@@ -112,6 +112,23 @@ fn specter_users_import_and_keep_working() {
     assert_eq!(old["expiry_status"], "Expired");
     assert_eq!(old["jwt_token_remaining_life"], 0.0);
     assert_eq!(client.get(TOKENS, &[basic("specter", "wrong")]).status, 401);
+    // After a good sign-in the PBKDF2 record is replaced by Argon2id, and the password
+    // goes on working.
+    let upgraded = (0..100).any(|_| {
+        let journal = std::fs::read_to_string(dir.join("users.journal")).unwrap_or_default();
+        let done = journal
+            .lines()
+            .any(|line| line.contains("\"username\":\"specter\"") && line.contains("$argon2id$"));
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        done
+    });
+    assert!(upgraded, "the imported password was not moved to Argon2id");
+    assert_eq!(
+        client.get(TOKENS, std::slice::from_ref(&specter)).status,
+        200
+    );
     // Imported users can make new tokens; the raw Specter tokens are not kept.
     client.create(&specter, "new one", json!("1h"));
     let original = std::fs::read_to_string(fixture).expect("fixture");

@@ -762,6 +762,21 @@ impl State {
                     is_admin: entry.user.is_admin,
                 }]
             }
+            Op::UpgradePassword { username, from, to } => {
+                let Some(entry) = self
+                    .users
+                    .get(&username)
+                    .filter(|e| e.user.password == from)
+                else {
+                    return Ok(false);
+                };
+                vec![Change::PutUser {
+                    id: entry.user.id.clone(),
+                    username,
+                    password: to,
+                    is_admin: entry.user.is_admin,
+                }]
+            }
             Op::RemoveUser { username, now } => {
                 let entry = self.users.get(&username).ok_or(StoreError::UnknownUser)?;
                 let revoke = entry
