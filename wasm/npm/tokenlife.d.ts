@@ -249,7 +249,6 @@ export interface InitOutput {
     readonly verifier_verify: (a: number, b: any, c: number) => [number, number, number];
     readonly wireInput: (a: number) => number;
     readonly wireInspect: (a: number, b: number, c: number) => [number, number, number];
-    readonly wireRemainingLife: (a: number, b: number) => [number, number, number];
     readonly wireVerify: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;

@@ -1,4 +1,5 @@
 //! The packed boundary behind the hot calls (`inspect`, `remainingLife`, `verify`).
+//! `remainingLife` reads the remaining life from an `inspect` record.
 //!
 //! Passing a token string through wasm-bindgen copies it with a JavaScript loop, one
 //! character at a time, and building the result object through serde-wasm-bindgen decodes
@@ -45,13 +46,10 @@ impl Record {
     const VALID: u32 = 2;
     const ENDPOINTS: u32 = 4;
 
-    fn write(out: &mut Vec<u8>, numbers: [f64; 4], mut flags: u32, texts: [&str; 5]) {
+    fn write(out: &mut Vec<u8>, numbers: [f64; 4], flags: u32, texts: [&str; 5]) {
         out.clear();
         for number in numbers {
             out.extend_from_slice(&number.to_le_bytes());
-        }
-        if texts.iter().all(|text| text.is_ascii()) {
-            flags |= Record::ASCII;
         }
         out.extend_from_slice(&flags.to_le_bytes());
         for text in texts {
@@ -61,7 +59,9 @@ impl Record {
         for text in texts {
             out.extend_from_slice(text.as_bytes());
         }
-        debug_assert!(out.len() >= Record::TEXT);
+        if out[Record::TEXT..].is_ascii() {
+            out[32] |= Record::ASCII as u8;
+        }
     }
 }
 
@@ -103,17 +103,6 @@ pub fn wire_inspect(len: usize, now: f64, leeway: f64) -> Result<usize, JsValue>
             ],
         );
         Ok(())
-    })
-}
-
-/// `remainingLife` of the token in the input buffer.
-#[wasm_bindgen(js_name = wireRemainingLife, skip_typescript)]
-pub fn wire_remaining_life(len: usize, now: f64) -> Result<f64, JsValue> {
-    let (now, _) = times(now, 0.0)?;
-    WIRE.with(|wire| {
-        let wire = wire.borrow();
-        let token = input_str(&wire.input, len);
-        crate::inspect_token(token, now, 0).map(|seen| seen.jwt_token_life_remaining)
     })
 }
 
