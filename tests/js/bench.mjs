@@ -102,7 +102,7 @@ const lines = [
 ];
 const wasm = readFileSync(join(pkgDir, 'tokenlife_bg.wasm'));
 const gz = gzipSync(wasm, { level: 9 }).length;
-lines.push(`tokenlife_bg.wasm: ${(wasm.length / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped (goal <= 100 KB)`);
+lines.push(`tokenlife_bg.wasm: ${wasm.length} bytes (${(wasm.length / 1024).toFixed(1)} KiB), ${gz} bytes gzipped (${(gz / 1024).toFixed(1)} KiB; goal <= 100 KB)`);
 lines.push(`verify: fastest peer without a cache ${fastestPeer.toFixed(2)} µs / ours ${ours.toFixed(2)} µs = ${(fastestPeer / ours).toFixed(2)}x (goal >= 3x)`);
 lines.push(`inspect: fastest decoder ${fastestDecoder.toFixed(2)} µs / ours ${read['tokenlife inspect'].toFixed(2)} µs = ${(fastestDecoder / read['tokenlife inspect']).toFixed(2)}x (goal > 1x)`);
 console.log(lines.join('\n'));
