@@ -39,21 +39,10 @@ have=$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2 || true)
   fail "wasm-bindgen CLI ${have:-missing}, the crate wants $want: run scripts/setup.sh"
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
 
-# Speed where the time goes, size everywhere else: the hashing, JSON and core code that runs
-# on every verify at opt-level 3, the rest at "s" (the root profile's "z" halves the speed of
-# verify). simd128 picks sha2's wasm SIMD backend and, measured, also makes the .wasm 3 KB
-# smaller gzipped; every current browser, Node >= 16 and workerd run it. These settings
-# could move to [profile.wasm-release] in the root Cargo.toml; they are flags here so that
-# this script alone owns how the package is built.
-hot=(sha2 hmac digest serde_json tokenlife-core tokenlife-wasm)
-flags=(--config 'profile.wasm-release.opt-level="s"'
-  --config 'target.wasm32-unknown-unknown.rustflags=["-Ctarget-feature=+simd128"]')
-for crate in "${hot[@]}"; do
-  flags+=(--config "profile.wasm-release.package.$crate.opt-level=3")
-done
-
+# The profile (opt-levels) is [profile.wasm-release] in the root Cargo.toml; simd128 comes
+# from .cargo/config.toml.
 say "cargo build tokenlife-wasm (wasm32, profile wasm-release)"
-cargo build -p tokenlife-wasm --target wasm32-unknown-unknown --profile wasm-release "${flags[@]}"
+cargo build -p tokenlife-wasm --target wasm32-unknown-unknown --profile wasm-release
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -66,26 +55,8 @@ if [ -d "$work/snippets" ] && [ -n "$(ls -A "$work/snippets")" ]; then
   fail "wasm-bindgen wrote JS snippets ($(ls -R "$work/snippets" | tr '\n' ' ')); the package has none"
 fi
 
-# wasm-opt, when present, and only if its output still loads: Debian's binaryen 108 turns
-# wasm-bindgen's externref table into a funcref table, which no runtime can instantiate.
-if command -v wasm-opt >/dev/null && command -v node >/dev/null; then
-  say "wasm-opt ($(wasm-opt --version))"
-  if wasm-opt -O3 \
-    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
-    --strip-debug --strip-producers \
-    "$work/tokenlife_bg.wasm" -o "$work/opt.wasm" &&
-    mkdir "$work/try" && cp "$work/tokenlife.js" "$work/try/" && cp "$work/opt.wasm" "$work/try/tokenlife_bg.wasm" &&
-    node --input-type=module -e "
-      import { readFileSync } from 'node:fs';
-      const m = await import('$work/try/tokenlife.js');
-      m.initSync({ module: readFileSync('$work/try/tokenlife_bg.wasm') });
-      if (m.formatLife(360) !== '6m') throw new Error('wrong answer');" 2>"$work/opt.log"; then
-    mv "$work/opt.wasm" "$work/tokenlife_bg.wasm"
-  else
-    say "wasm-opt's output does not load ($(grep -m1 Error "$work/opt.log")); keeping wasm-bindgen's"
-  fi
-fi
+# No wasm-opt: Debian's binaryen 108 turns wasm-bindgen's externref table into a funcref
+# table that no runtime can instantiate, and on earlier builds it saved only a few KB.
 
 say "assembling $pkg"
 rm -rf "$pkg"
