@@ -51,10 +51,10 @@ struct Inner {
     dir: PathBuf,
     journal_path: PathBuf,
     /// A read handle on the journal: `fstat` on it is the cheap "did anything change".
-    watch: Mutex<Option<File>>,
+    watch: RwLock<Option<File>>,
     state: RwLock<State>,
     /// What of the files `state` reflects.
-    seen: Mutex<Seen>,
+    seen: RwLock<Seen>,
     /// Serialises this process's disk work; holds the lock file and the journal handle.
     io: Mutex<Io>,
     /// True while this process holds the exclusive lock to write: no other process can
@@ -171,9 +171,9 @@ impl JsonStore {
         let inner = Inner {
             dir: dir.to_path_buf(),
             journal_path: dir.join(JOURNAL_FILE),
-            watch: Mutex::new(None),
+            watch: RwLock::new(None),
             state: RwLock::new(State::default()),
-            seen: Mutex::new(Seen::default()),
+            seen: RwLock::new(Seen::default()),
             io: Mutex::new(Io {
                 lock,
                 journal: None,
@@ -232,7 +232,7 @@ impl JsonStore {
         let result = inner.catch_up(&mut io).and_then(|()| {
             let pending = inner
                 .seen
-                .lock()
+                .read()
                 .unwrap_or_else(|e| e.into_inner())
                 .journal_len;
             if pending > 0 {
@@ -382,7 +382,7 @@ impl Inner {
     fn up_to_date(&self) -> Result<bool, StoreError> {
         let watched = self
             .watch
-            .lock()
+            .read()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .map(File::metadata);
@@ -395,7 +395,7 @@ impl Inner {
             Some(Err(err)) => return Err(io_error("cannot stat", &self.journal_path, &err)),
             None => file_id(&self.journal_path)?,
         };
-        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = *self.seen.read().unwrap_or_else(|e| e.into_inner());
         Ok(journal.map(|j| j.ino) == seen.journal_ino
             && journal.map_or(0, |j| j.len) == seen.journal_len)
     }
@@ -404,7 +404,7 @@ impl Inner {
     fn catch_up(&self, io: &mut Io) -> Result<(), StoreError> {
         let snapshot = file_id(&self.path(USERS_FILE))?;
         let journal = file_id(&self.path(JOURNAL_FILE))?;
-        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = *self.seen.read().unwrap_or_else(|e| e.into_inner());
         if snapshot != seen.snapshot || journal.map(|j| j.ino) != seen.journal_ino {
             return self.reload(io);
         }
@@ -416,7 +416,7 @@ impl Inner {
                     state.apply(change);
                 }
                 self.seen
-                    .lock()
+                    .write()
                     .unwrap_or_else(|e| e.into_inner())
                     .journal_len = consumed;
                 Ok(())
@@ -465,7 +465,7 @@ impl Inner {
             state.apply(change);
         }
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = state;
-        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Seen {
+        *self.seen.write().unwrap_or_else(|e| e.into_inner()) = Seen {
             snapshot,
             journal_ino: journal.map(|j| j.ino),
             journal_len: consumed,
@@ -477,7 +477,8 @@ impl Inner {
 
     /// Opens the read handle `up_to_date` watches, on the journal now at its path.
     fn watch_journal(&self) {
-        *self.watch.lock().unwrap_or_else(|e| e.into_inner()) = File::open(&self.journal_path).ok();
+        *self.watch.write().unwrap_or_else(|e| e.into_inner()) =
+            File::open(&self.journal_path).ok();
     }
 
     /// The complete lines of the journal from byte `from` on, and where they end.
@@ -524,7 +525,7 @@ impl Inner {
         };
         let seen_len = self
             .seen
-            .lock()
+            .read()
             .unwrap_or_else(|e| e.into_inner())
             .journal_len;
         if journal.len > seen_len {
@@ -636,14 +637,14 @@ impl Inner {
         let meta = file
             .metadata()
             .map_err(|err| io_error("cannot stat", &path, &err))?;
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = self.seen.write().unwrap_or_else(|e| e.into_inner());
         seen.journal_ino = Some(meta.ino());
         seen.journal_len = meta.len();
         Ok(())
     }
 
     fn maybe_compact(&self, io: &mut Io) -> Result<(), StoreError> {
-        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = *self.seen.read().unwrap_or_else(|e| e.into_inner());
         let snapshot_len = seen.snapshot.map_or(0, |s| s.len);
         if seen.journal_len <= MIN_COMPACT_BYTES.max(snapshot_len / 2) {
             return Ok(());
@@ -686,7 +687,7 @@ impl Inner {
         self.watch_journal();
         let snapshot = file_id(&self.path(USERS_FILE))?;
         let journal = file_id(&self.path(JOURNAL_FILE))?;
-        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Seen {
+        *self.seen.write().unwrap_or_else(|e| e.into_inner()) = Seen {
             snapshot,
             journal_ino: journal.map(|j| j.ino),
             journal_len: 0,
