@@ -517,7 +517,8 @@ impl Inner {
         Ok((changes, from + consumed as u64))
     }
 
-    /// With the exclusive lock held at start: cuts off a torn last line of the journal.
+    /// With the exclusive lock held, after catching up: cuts off a torn last line of the
+    /// journal (one `stat` when there is none).
     fn repair_tail(&self) -> Result<(), StoreError> {
         let path = self.path(JOURNAL_FILE);
         let Some(journal) = file_id(&path)? else {
@@ -576,7 +577,10 @@ impl Inner {
 
     fn commit_locked(&self, io: &mut Io, ops: Vec<Op>) -> Vec<Result<bool, StoreError>> {
         let count = ops.len();
-        if let Err(err) = self.catch_up(io) {
+        // With the exclusive lock no one else is writing: bytes after the last complete
+        // line are a dead writer's unfinished line, and appending after them would bury
+        // them in the middle of the journal.
+        if let Err(err) = self.catch_up(io).and_then(|()| self.repair_tail()) {
             return vec![Err(err); count];
         }
         self.writing.store(true, Ordering::Release);

@@ -206,3 +206,28 @@ async fn removing_a_user_revokes_their_live_tokens() {
         Err(StoreError::UnknownUser)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_writers_torn_line_is_cut_before_another_process_appends() {
+    let folder = Folder::new("dead-writer");
+    let a = JsonStore::open(&folder.0).expect("open a");
+    a.apply(Op::AddUser(user("u"))).await.expect("add");
+    // Another process died in the middle of its append.
+    let mut file = OpenOptions::new()
+        .append(true)
+        .open(folder.0.join(JOURNAL_FILE))
+        .expect("open");
+    file.write_all(br#"{"op":"put_token","user":"u","#)
+        .expect("write");
+    drop(file);
+    assert!(a.password("u").await.expect("read").is_some());
+    let op = Op::CreateToken {
+        user: "u".into(),
+        id: "after".into(),
+        record: record("d", far()),
+    };
+    a.apply(op).await.expect("create");
+    a.close();
+    let b = JsonStore::open(&folder.0).expect("the journal is still readable");
+    assert!(b.token("u", "after").await.expect("token").is_some());
+}
