@@ -35,6 +35,10 @@ pub const USERS_FILE: &str = "users.json";
 const JOURNAL_FILE: &str = "users.journal";
 const REVOKED_FILE: &str = "revoked.json";
 const LOCK_FILE: &str = "users.lock";
+/// The journal being folded into `users.json` by a compaction in the background.
+const OLD_JOURNAL_FILE: &str = "users.journal.old";
+/// Held by the one process compacting, for as long as it compacts.
+const COMPACT_LOCK_FILE: &str = "compact.lock";
 /// Compact when the journal is larger than this and than half the snapshot.
 const MIN_COMPACT_BYTES: u64 = 1 << 20;
 /// The most changes one `fsync` carries.
@@ -60,6 +64,10 @@ struct Inner {
     /// True while this process holds the exclusive lock to write: no other process can
     /// change the files then, so readers need not wait for it.
     writing: AtomicBool,
+    /// True while this process compacts in the background.
+    compacting: AtomicBool,
+    /// The lock file of compactions (see [`COMPACT_LOCK_FILE`]).
+    compact_lock: File,
 }
 
 struct Io {
@@ -168,6 +176,15 @@ impl JsonStore {
             .mode(0o600)
             .open(&lock_path)
             .map_err(|err| io_error("cannot open", &lock_path, &err))?;
+        let compact_lock_path = dir.join(COMPACT_LOCK_FILE);
+        let compact_lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&compact_lock_path)
+            .map_err(|err| io_error("cannot open", &compact_lock_path, &err))?;
         let inner = Inner {
             dir: dir.to_path_buf(),
             journal_path: dir.join(JOURNAL_FILE),
@@ -179,6 +196,8 @@ impl JsonStore {
                 journal: None,
             }),
             writing: AtomicBool::new(false),
+            compacting: AtomicBool::new(false),
+            compact_lock,
         };
         {
             let mut io = inner.io_guard();
@@ -203,7 +222,9 @@ impl JsonStore {
         })
     }
 
-    /// Stops the committer after the changes already asked for are on disk.
+    /// Stops the committer after the changes already asked for are on disk, and lets a
+    /// compaction in the background finish (for up to a minute; one cut short is
+    /// finished by the next compaction).
     pub fn close(&self) {
         drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
         if let Some(handle) = self
@@ -213,6 +234,10 @@ impl JsonStore {
             .take()
         {
             let _ = handle.join();
+        }
+        let start = std::time::Instant::now();
+        while self.inner.compacting.load(Ordering::Acquire) && start.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 
@@ -235,11 +260,18 @@ impl JsonStore {
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
                 .journal_len;
-            if pending > 0 {
+            let busy =
+                inner.compacting.load(Ordering::Acquire) || inner.compact_lock.try_lock().is_err();
+            if busy {
+                return Ok(());
+            }
+            let result = if pending > 0 || inner.path(OLD_JOURNAL_FILE).exists() {
                 inner.compact(&mut io)
             } else {
                 Ok(())
-            }
+            };
+            let _ = inner.compact_lock.unlock();
+            result
         });
         let _ = io.lock.unlock();
         result
@@ -410,7 +442,7 @@ impl Inner {
         }
         match journal {
             Some(j) if j.len > seen.journal_len => {
-                let (changes, consumed) = self.read_journal(seen.journal_len)?;
+                let (changes, consumed) = self.read_journal(JOURNAL_FILE, seen.journal_len)?;
                 let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
                 for change in changes {
                     state.apply(change);
@@ -460,7 +492,12 @@ impl Inner {
             state.revoked = revoked.revoked.into_iter().collect();
         }
         let journal = file_id(&self.path(JOURNAL_FILE))?;
-        let (changes, consumed) = self.read_journal(0)?;
+        // A journal being folded in by a compaction comes before the live one.
+        let (old_changes, _) = self.read_journal(OLD_JOURNAL_FILE, 0)?;
+        for change in old_changes {
+            state.apply(change);
+        }
+        let (changes, consumed) = self.read_journal(JOURNAL_FILE, 0)?;
         for change in changes {
             state.apply(change);
         }
@@ -482,8 +519,8 @@ impl Inner {
     }
 
     /// The complete lines of the journal from byte `from` on, and where they end.
-    fn read_journal(&self, from: u64) -> Result<(Vec<Change>, u64), StoreError> {
-        let path = self.path(JOURNAL_FILE);
+    fn read_journal(&self, name: &str, from: u64) -> Result<(Vec<Change>, u64), StoreError> {
+        let path = self.path(name);
         let mut file = match File::open(&path) {
             Ok(file) => file,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
@@ -542,7 +579,7 @@ impl Inner {
         Ok(())
     }
 
-    fn run_committer(&self, queue: &mpsc::Receiver<Pending>) {
+    fn run_committer(self: &Arc<Self>, queue: &mpsc::Receiver<Pending>) {
         while let Ok(first) = queue.recv() {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -561,7 +598,7 @@ impl Inner {
 
     /// Checks, applies and writes a batch of changes under the exclusive lock, with one
     /// `fsync`.
-    fn commit(&self, ops: Vec<Op>) -> Vec<Result<bool, StoreError>> {
+    fn commit(self: &Arc<Self>, ops: Vec<Op>) -> Vec<Result<bool, StoreError>> {
         let count = ops.len();
         let mut io = self.io_guard();
         let lock_path = self.path(LOCK_FILE);
@@ -575,7 +612,7 @@ impl Inner {
         results
     }
 
-    fn commit_locked(&self, io: &mut Io, ops: Vec<Op>) -> Vec<Result<bool, StoreError>> {
+    fn commit_locked(self: &Arc<Self>, io: &mut Io, ops: Vec<Op>) -> Vec<Result<bool, StoreError>> {
         let count = ops.len();
         // With the exclusive lock no one else is writing: bytes after the last complete
         // line are a dead writer's unfinished line, and appending after them would bury
@@ -647,17 +684,131 @@ impl Inner {
         Ok(())
     }
 
-    fn maybe_compact(&self, io: &mut Io) -> Result<(), StoreError> {
+    /// With the exclusive lock held, after a commit: starts a compaction when the journal
+    /// has grown past half the snapshot (and 1 MiB), unless one is running (here or in
+    /// another process). The journal is set aside as `users.journal.old` and a new one
+    /// started, so that writes go on while a thread writes the new `users.json`.
+    fn maybe_compact(self: &Arc<Self>, io: &mut Io) -> Result<(), StoreError> {
         let seen = *self.seen.read().unwrap_or_else(|e| e.into_inner());
         let snapshot_len = seen.snapshot.map_or(0, |s| s.len);
-        if seen.journal_len <= MIN_COMPACT_BYTES.max(snapshot_len / 2) {
+        if seen.journal_len <= MIN_COMPACT_BYTES.max(snapshot_len / 2)
+            || self.compacting.load(Ordering::Acquire)
+            || self.compact_lock.try_lock().is_err()
+        {
             return Ok(());
         }
-        self.compact(io)
+        if self.path(OLD_JOURNAL_FILE).exists() {
+            // A compaction whose process died: finish it here, at once.
+            let result = self.compact(io);
+            let _ = self.compact_lock.unlock();
+            return result;
+        }
+        let result = self.start_background_compaction(io);
+        if result.is_err() {
+            let _ = self.compact_lock.unlock();
+        }
+        result
     }
 
-    /// With the exclusive lock held: writes the whole state to `users.json` and
-    /// `revoked.json`, then empties the journal.
+    fn start_background_compaction(self: &Arc<Self>, io: &mut Io) -> Result<(), StoreError> {
+        // Readers of other processes watch the journal: make it change before it goes.
+        if let Some(file) = io.journal.as_mut() {
+            let _ = file.write_all(b"{\"op\":\"compacted\"}\n");
+        }
+        std::fs::rename(&self.journal_path, self.path(OLD_JOURNAL_FILE))
+            .map_err(|err| io_error("cannot set aside", &self.journal_path, &err))?;
+        write_atomic(&self.dir, JOURNAL_FILE, b"")?;
+        io.journal = None;
+        self.watch_journal();
+        let journal = file_id(&self.journal_path)?;
+        {
+            let mut seen = self.seen.write().unwrap_or_else(|e| e.into_inner());
+            seen.journal_ino = journal.map(|j| j.ino);
+            seen.journal_len = 0;
+        }
+        // A copy of the state as of the old journal's end: the new journal holds the rest.
+        let now = crate::clock::now_secs();
+        let (users, revoked) = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            let users: Vec<StoredUser> = state.users.values().map(|u| u.user.clone()).collect();
+            let revoked: BTreeMap<String, i64> = state
+                .revoked
+                .iter()
+                .filter(|(_, exp)| **exp > now)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            (users, revoked)
+        };
+        self.compacting.store(true, Ordering::Release);
+        let inner = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("tokenlife-compact".into())
+            .spawn(move || {
+                if let Err(err) = inner.finish_compaction(&users, revoked) {
+                    // The old journal stays; the next compaction finishes the job.
+                    tracing::error!(error = %err, "cannot compact the journal");
+                }
+                let _ = inner.compact_lock.unlock();
+                inner.compacting.store(false, Ordering::Release);
+            });
+        if let Err(err) = spawned {
+            self.compacting.store(false, Ordering::Release);
+            return Err(StoreError::Io(format!(
+                "cannot start the compaction: {err}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// In the background: writes the snapshot of the set-aside state, then (under the
+    /// exclusive lock, briefly) puts it in place and removes the old journal.
+    fn finish_compaction(
+        &self,
+        users: &[StoredUser],
+        revoked: BTreeMap<String, i64>,
+    ) -> Result<(), StoreError> {
+        let users_bytes = serde_json::to_vec_pretty(users)
+            .map_err(|err| StoreError::Io(format!("cannot encode the users: {err}")))?;
+        let revoked_bytes = serde_json::to_vec_pretty(&RevokedFile { revoked })
+            .map_err(|err| StoreError::Io(format!("cannot encode the revoked list: {err}")))?;
+        let users_temp = write_temp(&self.dir, USERS_FILE, &users_bytes)?;
+        let revoked_temp = write_temp(&self.dir, REVOKED_FILE, &revoked_bytes)?;
+        // Another handle on the lock file: its lock excludes this process's committer too.
+        let lock_path = self.path(LOCK_FILE);
+        let lock =
+            File::open(&lock_path).map_err(|err| io_error("cannot open", &lock_path, &err))?;
+        lock.lock()
+            .map_err(|err| io_error("cannot lock", &lock_path, &err))?;
+        let placed = (|| {
+            std::fs::rename(&revoked_temp, self.path(REVOKED_FILE))
+                .map_err(|err| io_error("cannot replace", &self.path(REVOKED_FILE), &err))?;
+            std::fs::rename(&users_temp, self.path(USERS_FILE))
+                .map_err(|err| io_error("cannot replace", &self.path(USERS_FILE), &err))?;
+            std::fs::remove_file(self.path(OLD_JOURNAL_FILE))
+                .map_err(|err| io_error("cannot remove", &self.path(OLD_JOURNAL_FILE), &err))?;
+            sync_dir(&self.dir)?;
+            // The state in memory is the same data, now as snapshot plus journal.
+            let snapshot = file_id(&self.path(USERS_FILE))?;
+            self.seen
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .snapshot = snapshot;
+            Ok(())
+        })();
+        let _ = lock.unlock();
+        if placed.is_err() {
+            let _ = std::fs::remove_file(&users_temp);
+            let _ = std::fs::remove_file(&revoked_temp);
+        }
+        tracing::debug!(
+            bytes = users_bytes.len(),
+            "compacted the journal into users.json"
+        );
+        placed
+    }
+
+    /// With the exclusive lock (and the compaction lock) held: writes the whole state to
+    /// `users.json` and `revoked.json`, then empties the journal and removes an old one.
     fn compact(&self, io: &mut Io) -> Result<(), StoreError> {
         let now = crate::clock::now_secs();
         let (users, revoked) = {
@@ -687,6 +838,16 @@ impl Inner {
         write_atomic(&self.dir, REVOKED_FILE, &revoked)?;
         write_atomic(&self.dir, USERS_FILE, &users)?;
         write_atomic(&self.dir, JOURNAL_FILE, b"")?;
+        match std::fs::remove_file(self.path(OLD_JOURNAL_FILE)) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io_error(
+                    "cannot remove",
+                    &self.path(OLD_JOURNAL_FILE),
+                    &err,
+                ));
+            }
+            _ => sync_dir(&self.dir)?,
+        }
         io.journal = None;
         self.watch_journal();
         let snapshot = file_id(&self.path(USERS_FILE))?;
@@ -926,6 +1087,16 @@ fn file_id(path: &Path) -> Result<Option<FileId>, StoreError> {
 /// never a part: temporary file (mode 0600), `fsync`, rename, `fsync` of the folder.
 pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
     let target = dir.join(name);
+    let temp = write_temp(dir, name, bytes)?;
+    if let Err(err) = std::fs::rename(&temp, &target) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io_error("cannot write", &target, &err));
+    }
+    sync_dir(dir)
+}
+
+/// A temporary file (mode 0600) beside `dir/name` holding `bytes`, flushed to disk.
+fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
     let temp = dir.join(format!(
         ".{name}.tmp-{}-{}",
         std::process::id(),
@@ -938,14 +1109,15 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), S
             .mode(0o600)
             .open(&temp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, &target)
+        file.sync_all()
     };
-    if let Err(err) = write() {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io_error("cannot write", &target, &err));
+    match write() {
+        Ok(()) => Ok(temp),
+        Err(err) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(io_error("cannot write", &dir.join(name), &err))
+        }
     }
-    sync_dir(dir)
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {

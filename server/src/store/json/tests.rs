@@ -62,10 +62,6 @@ async fn two_stores_see_each_other_through_appends_and_compactions() {
     }]))
     .await
     .expect("import");
-    assert!(
-        folder.0.join(USERS_FILE).exists(),
-        "the import was compacted into users.json"
-    );
     assert_eq!(b.tokens("u").await.expect("tokens").len(), 5000);
 
     let create = |id: &str, description: &str| Op::CreateToken {
@@ -114,6 +110,14 @@ async fn two_stores_see_each_other_through_appends_and_compactions() {
     assert_eq!(a.tokens("u").await.expect("tokens").len(), 5000);
     a.close();
     b.close();
+    assert!(
+        folder.0.join(USERS_FILE).exists(),
+        "the journal was compacted into users.json"
+    );
+    assert!(
+        !folder.0.join(OLD_JOURNAL_FILE).exists(),
+        "the compaction finished"
+    );
     let c = JsonStore::open(&folder.0).expect("reopen");
     assert_eq!(c.tokens("u").await.expect("tokens").len(), 5000);
     assert!(
@@ -230,4 +234,91 @@ async fn a_dead_writers_torn_line_is_cut_before_another_process_appends() {
     a.close();
     let b = JsonStore::open(&folder.0).expect("the journal is still readable");
     assert!(b.token("u", "after").await.expect("token").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unfinished_compaction_loses_nothing() {
+    let folder = Folder::new("unfinished");
+    let store = JsonStore::open(&folder.0).expect("open");
+    store.apply(Op::AddUser(user("u"))).await.expect("add");
+    let op = Op::CreateToken {
+        user: "u".into(),
+        id: "old".into(),
+        record: record("a", far()),
+    };
+    store.apply(op).await.expect("create");
+    store.close();
+    // A compaction that set the journal aside and died before writing the snapshot.
+    std::fs::rename(folder.0.join(JOURNAL_FILE), folder.0.join(OLD_JOURNAL_FILE)).expect("rename");
+    let store = JsonStore::open(&folder.0).expect("reopen");
+    assert!(store.token("u", "old").await.expect("token").is_some());
+    let op = Op::CreateToken {
+        user: "u".into(),
+        id: "new".into(),
+        record: record("b", far()),
+    };
+    store.apply(op).await.expect("create");
+    store.compact_if_journal().expect("compact");
+    store.close();
+    assert!(!folder.0.join(OLD_JOURNAL_FILE).exists());
+    let store = JsonStore::open(&folder.0).expect("reopen");
+    assert_eq!(store.tokens("u").await.expect("tokens").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_writers_with_many_compactions_lose_nothing() {
+    let folder = Folder::new("stress");
+    let a = Arc::new(JsonStore::open(&folder.0).expect("open a"));
+    let b = Arc::new(JsonStore::open(&folder.0).expect("open b"));
+    a.apply(Op::AddUser(user("u"))).await.expect("add");
+    let mut tasks = Vec::new();
+    for (name, store) in [("a", &a), ("b", &b)] {
+        let store = Arc::clone(store);
+        tasks.push(tokio::spawn(async move {
+            for round in 0..8 {
+                // Big changes push the journal past the threshold again and again.
+                let tokens = (0..1000)
+                    .map(|i| {
+                        let id = format!("{name}-{round}-{i}");
+                        let r = record(&id, far());
+                        (id, r)
+                    })
+                    .collect();
+                let import = ImportedUser {
+                    user: user("u"),
+                    tokens,
+                };
+                store.apply(Op::Import(vec![import])).await.expect("import");
+                let singles: Vec<_> = (0..25)
+                    .map(|i| {
+                        let id = format!("{name}-{round}-single-{i}");
+                        let op = Op::CreateToken {
+                            user: "u".into(),
+                            id: id.clone(),
+                            record: record(&id, far()),
+                        };
+                        let store = Arc::clone(&store);
+                        tokio::spawn(async move { store.apply(op).await })
+                    })
+                    .collect();
+                for single in singles {
+                    single.await.expect("join").expect("create");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    assert_eq!(a.tokens("u").await.expect("tokens").len(), 2 * 8 * 1025);
+    assert_eq!(b.tokens("u").await.expect("tokens").len(), 2 * 8 * 1025);
+    a.close();
+    b.close();
+    assert!(folder.0.join(USERS_FILE).exists(), "compactions ran");
+    let c = JsonStore::open(&folder.0).expect("reopen");
+    assert_eq!(c.tokens("u").await.expect("tokens").len(), 2 * 8 * 1025);
+    c.compact_if_journal().expect("compact");
+    c.close();
+    let d = JsonStore::open(&folder.0).expect("reopen");
+    assert_eq!(d.tokens("u").await.expect("tokens").len(), 2 * 8 * 1025);
 }
