@@ -76,7 +76,10 @@ impl ApiError {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
-            format!("Too many failed sign-ins for this user; try again in {retry_after} seconds."),
+            format!(
+                "Too many failed sign-ins for this user; try again in {retry_after} second{}.",
+                if retry_after == 1 { "" } else { "s" }
+            ),
         )
         .with_header(header::RETRY_AFTER, retry_after.to_string())
     }

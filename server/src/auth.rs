@@ -266,7 +266,9 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
         // A token whose signature, form and issuer were checked before: only its time can
         // have run out since.
         Some(known) => {
-            if now >= known.claims.exp as f64 {
+            if tokenlife_core::expiry_status(known.claims.exp, now, 0)
+                == tokenlife_core::ExpiryStatus::Expired
+            {
                 return Err(ApiError::unauthorized_bearer(
                     "token_expired",
                     Some("the token has expired"),
