@@ -175,6 +175,8 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
             is_admin: true,
         });
         if store.apply(op).await.map_err(|err| err.to_string())? {
+            // A new folder holds a complete users.json from its first start on.
+            store.compact_if_journal().map_err(|err| err.to_string())?;
             println!("admin password: {password}");
         }
     }
@@ -211,6 +213,9 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
         .await;
     tracing::info!("stopped accepting; finishing the writes in flight");
     store.close();
+    // A stopped server leaves everything in users.json, in Specter's layout, for whoever
+    // reads the folder next (a person, a backup, `tokenlife migrate`).
+    store.compact_if_journal().map_err(|err| err.to_string())?;
     Ok(())
 }
 

@@ -11,6 +11,29 @@ use crate::harness::{Server, TempDir, basic, bearer, read_users_json};
 const TOKENS: &str = "/api/v1alpha/token/";
 
 #[test]
+fn users_json_is_complete_from_the_first_start_and_after_a_stop() {
+    let data = TempDir::new("users-json");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    // The first start wrote the admin into users.json, not only into the journal.
+    assert_eq!(read_users_json(&dir)[0]["username"], "admin");
+    let password = server.admin_password.clone().expect("admin password");
+    let created = server
+        .client()
+        .create(&basic("admin", &password), "folded", json!("1 hour"));
+    let id = created["jwt_token_id"].as_str().expect("id").to_owned();
+    server.stop();
+    // A clean stop folds the journal in: users.json alone holds the token.
+    let users = read_users_json(&dir);
+    assert_eq!(
+        users[0]["jwt_tokens"][&id]["jwt_token_description"],
+        "folded"
+    );
+    let journal = std::fs::metadata(dir.join("users.journal")).map_or(0, |m| m.len());
+    assert_eq!(journal, 0, "the journal is empty after a clean stop");
+}
+
+#[test]
 fn tokens_and_keys_survive_a_restart() {
     let data = TempDir::new("restart");
     let dir = data.join("data");
