@@ -150,7 +150,17 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         return Err(ApiError::unauthorized_basic("invalid_credentials"));
     }
     let passwords = &app.passwords;
-    if let Some(retry_after) = passwords.throttle.retry_after(username) {
+    // A store that several servers share counts failures itself, so that a guesser
+    // cannot spread guesses over the servers.
+    let shared = app.store.shared_throttle();
+    let locked = match shared {
+        Some(throttle) => throttle
+            .retry_after(username, crate::clock::now_millis())
+            .await
+            .map_err(|err| store_failure(&err))?,
+        None => passwords.throttle.retry_after(username),
+    };
+    if let Some(retry_after) = locked {
         return Err(ApiError::too_many_attempts(retry_after));
     }
     let record = app
@@ -184,7 +194,14 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     };
     match (good, record) {
         (true, Some(record)) => {
-            passwords.throttle.succeed(username);
+            match shared {
+                Some(throttle) => {
+                    if let Err(err) = throttle.succeed(username).await {
+                        tracing::warn!(error = %err, "cannot clear the failed sign-ins");
+                    }
+                }
+                None => passwords.throttle.succeed(username),
+            }
             if matches!(record, PasswordRecord::Specter { .. }) {
                 upgrade_in_background(app, username, &record, password);
             }
@@ -198,7 +215,13 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
             Ok(username.to_owned())
         }
         _ => {
-            passwords.throttle.fail(username);
+            match shared {
+                Some(throttle) => throttle
+                    .fail(username, crate::clock::now_millis())
+                    .await
+                    .map_err(|err| store_failure(&err))?,
+                None => passwords.throttle.fail(username),
+            }
             Err(ApiError::unauthorized_basic("invalid_credentials"))
         }
     }

@@ -1,6 +1,7 @@
 //! The `tokenlife` command line (SPEC section 7): `serve`, `user`, `import-specter`,
-//! `inspect`. Every command takes `--data DIR` (or `TOKENLIFE_DATA`) and works while a
-//! server runs on the same folder.
+//! `inspect`, `migrate`. Every command takes `--data DIR` (or `TOKENLIFE_DATA`), or
+//! `--store postgres://...` (or `TOKENLIFE_STORE`) for the PostgreSQL store, and works
+//! while servers run on the same store.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use tokenlife_core::Life;
 
 use crate::secrets::Algorithm;
 use crate::static_files::StaticDirs;
-use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
+use crate::store::{ImportedUser, JsonStore, NewUser, Op, PgStore, Store, StoreError};
 use crate::{App, Config, auth, routes, secrets};
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
@@ -27,6 +28,10 @@ pub struct Cli {
         default_value = "./tokenlife-data"
     )]
     pub data: PathBuf,
+    /// The PostgreSQL store instead of the data folder's files, as a URL
+    /// (postgres://USER[:PASSWORD]@HOST:PORT/DATABASE); several servers can share it.
+    #[arg(long, global = true, env = "TOKENLIFE_STORE")]
+    pub store: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -49,6 +54,18 @@ pub enum Command {
     Inspect {
         /// The token, or "-" to read it from standard input.
         token: String,
+    },
+    /// Copy the users, tokens, revoked ids and keys of a data folder into PostgreSQL.
+    Migrate {
+        /// The data folder of the JSON store.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL URL.
+        #[arg(long)]
+        to: String,
+        /// Add to a database that already holds data (its users and keys are kept).
+        #[arg(long)]
+        merge: bool,
     },
     /// Benchmarks only: add COUNT synthetic token records to USER (created if missing,
     /// password from standard input).
@@ -130,35 +147,96 @@ pub fn run(cli: Cli) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|err| format!("cannot start the runtime: {err}"))?;
+    let location = Location {
+        data: cli.data,
+        store: cli.store,
+    };
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve(&cli.data, args).await,
-            Command::User(command) => user(&cli.data, command).await,
-            Command::ImportSpecter { path } => import_specter(&cli.data, &path).await,
+            Command::Serve(args) => serve(&location, args).await,
+            Command::User(command) => user(&location, command).await,
+            Command::ImportSpecter { path } => import_specter(&location, &path).await,
             Command::Inspect { token } => inspect(&token),
-            Command::Seed { user, count } => seed(&cli.data, &user, count).await,
+            Command::Migrate { from, to, merge } => migrate(&from, &to, merge).await,
+            Command::Seed { user, count } => seed(&location, &user, count).await,
         }
     })
 }
 
-fn open(data: &Path) -> Result<Arc<JsonStore>, String> {
-    JsonStore::open(data)
-        .map(Arc::new)
-        .map_err(|err| err.to_string())
+/// Where the data is: `--store` when given, else the folder of `--data`.
+struct Location {
+    data: PathBuf,
+    store: Option<String>,
 }
 
-async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
+/// An open store of either kind.
+enum Backend {
+    Json(Arc<JsonStore>),
+    Postgres(Arc<PgStore>),
+}
+
+impl Backend {
+    fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Backend::Json(store) => Arc::clone(store) as Arc<dyn Store>,
+            Backend::Postgres(store) => Arc::clone(store) as Arc<dyn Store>,
+        }
+    }
+
+    /// Finishes the writes asked for and closes the files or connections.
+    fn close(&self) {
+        match self {
+            Backend::Json(store) => store.close(),
+            Backend::Postgres(store) => store.close(),
+        }
+    }
+
+    /// Folds the JSON store's journal into users.json (nothing to do on PostgreSQL).
+    fn fold_journal(&self) -> Result<(), String> {
+        match self {
+            Backend::Json(store) => store.compact_if_journal().map_err(|err| err.to_string()),
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// What to name in logs: the folder, or only "postgres" (the URL may hold a password).
+    fn describe(&self, location: &Location) -> String {
+        match self {
+            Backend::Json(_) => location.data.display().to_string(),
+            Backend::Postgres(_) => "postgres".into(),
+        }
+    }
+}
+
+async fn open(location: &Location) -> Result<Backend, String> {
+    match &location.store {
+        Some(url) => Ok(Backend::Postgres(Arc::new(open_postgres(url).await?))),
+        None => JsonStore::open(&location.data)
+            .map(|store| Backend::Json(Arc::new(store)))
+            .map_err(|err| err.to_string()),
+    }
+}
+
+async fn open_postgres(url: &str) -> Result<PgStore, String> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err("--store takes a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE".into());
+    }
+    PgStore::open(url).await.map_err(|err| err.to_string())
+}
+
+async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     let max_life = Life::parse(&args.max_life).map_err(|err| format!("--max-life: {err}"))?;
     if args.issuer.trim().is_empty() {
         return Err("--issuer must not be empty".into());
     }
-    let store = open(data)?;
-    store.compact_if_journal().map_err(|err| err.to_string())?;
+    let backend = open(location).await?;
+    backend.fold_journal()?;
+    let store = backend.store();
     let alg = match args.alg {
         AlgArg::Hs256 => Algorithm::Hs256,
         AlgArg::EdDsa => Algorithm::EdDsa,
     };
-    let signer = secrets::signer(data, alg)?;
+    let signer = secrets::signer(store.as_ref(), alg).await?;
     let verifier = signer.verifier();
     let passwords = auth::Passwords::new()?;
     if store
@@ -176,7 +254,7 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
         });
         if store.apply(op).await.map_err(|err| err.to_string())? {
             // A new folder holds a complete users.json from its first start on.
-            store.compact_if_journal().map_err(|err| err.to_string())?;
+            backend.fold_journal()?;
             println!("admin password: {password}");
         }
     }
@@ -193,7 +271,7 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
             issuer: args.issuer,
             max_life,
         },
-        store: Arc::clone(&store) as Arc<dyn Store>,
+        store: Arc::clone(&store),
         signer,
         verifier,
         passwords,
@@ -203,7 +281,7 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
-    tracing::info!(%addr, data = %data.display(), alg = app.signer.algorithm(), "serving");
+    tracing::info!(%addr, store = %backend.describe(location), alg = app.signer.algorithm(), "serving");
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
     warp::serve(routes(app, Arc::new(dirs)))
@@ -212,10 +290,10 @@ async fn serve(data: &Path, args: ServeArgs) -> Result<(), String> {
         .run()
         .await;
     tracing::info!("stopped accepting; finishing the writes in flight");
-    store.close();
+    backend.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
     // reads the folder next (a person, a backup, `tokenlife migrate`).
-    store.compact_if_journal().map_err(|err| err.to_string())?;
+    backend.fold_journal()?;
     Ok(())
 }
 
@@ -235,8 +313,9 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn user(data: &Path, command: UserCommand) -> Result<(), String> {
-    let store = open(data)?;
+async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
+    let backend = open(location).await?;
+    let store = backend.store();
     let result = match command {
         UserCommand::Add { username, admin } => {
             check_username(&username)?;
@@ -293,7 +372,7 @@ async fn user(data: &Path, command: UserCommand) -> Result<(), String> {
             Ok(())
         }
     };
-    store.close();
+    backend.close();
     result
 }
 
@@ -357,19 +436,20 @@ fn random_password() -> Result<String, String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-async fn import_specter(data: &Path, path: &Path) -> Result<(), String> {
+async fn import_specter(location: &Location, path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
     let import = crate::store::specter::parse(&text, auth::hash_password)
         .map_err(|err| format!("{}: {err}", path.display()))?;
-    let store = open(data)?;
+    let backend = open(location).await?;
     let users = import.users.len();
     let tokens: usize = import.users.iter().map(|u| u.tokens.len()).sum();
-    let result = store
+    let result = backend
+        .store()
         .apply(Op::Import(import.users))
         .await
         .map_err(|err| err.to_string());
-    store.close();
+    backend.close();
     result?;
     for line in import.skipped {
         eprintln!("skipped {line}");
@@ -413,8 +493,9 @@ fn inspect(token: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn seed(data: &Path, user: &str, count: usize) -> Result<(), String> {
-    let store = open(data)?;
+async fn seed(location: &Location, user: &str, count: usize) -> Result<(), String> {
+    let backend = open(location).await?;
+    let store = backend.store();
     let now = crate::clock::now_secs();
     let password = match store.password(user).await.map_err(|e| e.to_string())? {
         Some(record) => record,
@@ -448,6 +529,51 @@ async fn seed(data: &Path, user: &str, count: usize) -> Result<(), String> {
         .apply(Op::Import(vec![user]))
         .await
         .map_err(|err| err.to_string());
-    store.close();
+    backend.close();
     result.map(|_| println!("seeded {count} tokens"))
+}
+
+/// `tokenlife migrate`: the JSON store of `from` into the PostgreSQL database `to`, users
+/// with their password records as they are, tokens, revoked ids and keys, so that every
+/// token keeps working. Refuses a database that holds data unless `merge`.
+async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
+    if !from.join(crate::store::json::USERS_FILE).exists()
+        && !from.join(crate::store::json::JOURNAL_FILE).exists()
+    {
+        return Err(format!(
+            "{} holds no tokenlife data (no users.json)",
+            from.display()
+        ));
+    }
+    let json = JsonStore::open(from).map_err(|err| err.to_string())?;
+    let dump = json
+        .dump(crate::clock::now_secs())
+        .map_err(|err| err.to_string())?;
+    json.close();
+    let pg = open_postgres(to).await?;
+    let [users, tokens, revoked, keys] = pg.counts().await.map_err(|err| err.to_string())?;
+    if users + tokens + revoked + keys > 0 && !merge {
+        pg.close();
+        return Err(format!(
+            "the database already holds {users} users, {tokens} tokens, {revoked} revoked ids \
+             and {keys} keys; pass --merge to add to them"
+        ));
+    }
+    let differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    pg.close();
+    for name in differing? {
+        eprintln!(
+            "warning: the database already had another {name} key and keeps it: tokens signed \
+             with the folder's {name} key will not verify on PostgreSQL"
+        );
+    }
+    let tokens: usize = dump.users.iter().map(|(_, u)| u.tokens.len()).sum();
+    println!(
+        "migrated {} users, {tokens} tokens, {} revoked ids and {} keys from {}",
+        dump.users.len(),
+        dump.revoked.len(),
+        dump.keys.len(),
+        from.display()
+    );
+    Ok(())
 }

@@ -459,7 +459,7 @@ pub async fn liveness() -> Response {
 
 /// `GET /api/healthz/readyness`: ready while the store answers.
 pub async fn readyness(app: Arc<App>) -> Response {
-    match app.store.users().await {
+    match app.store.ready().await {
         Ok(_) => json_response(StatusCode::OK, &json!({ "message": "i am ready" })),
         Err(err) => store_failure(&err).into_response(),
     }

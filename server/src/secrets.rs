@@ -1,6 +1,7 @@
-//! The signing keys: made once from the OS generator and kept in the data folder (mode
-//! 0600), so that tokens survive restarts. `SECRET_KEY`, when set, is the HS256 key (as
-//! in Specter).
+//! The signing keys: made once from the OS generator and kept by the store (files of mode
+//! 0600 in the data folder, or a table of the database), so that tokens survive restarts
+//! and every server on one store signs alike. `SECRET_KEY`, when set, is the HS256 key
+//! (as in Specter).
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -22,30 +23,73 @@ pub enum Algorithm {
     EdDsa,
 }
 
-/// The signer for `alg`, making its key on first use.
+/// The name a store keeps the key of `alg` under (`"hs256"`, `"ed25519"`).
+pub fn key_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::Hs256 => "hs256",
+        Algorithm::EdDsa => "ed25519",
+    }
+}
+
+/// Whether the key of `alg` comes from `SECRET_KEY` rather than from the store.
+pub fn from_env(alg: Algorithm) -> bool {
+    alg == Algorithm::Hs256 && std::env::var("SECRET_KEY").is_ok_and(|v| !v.is_empty())
+}
+
+/// The signer for `alg`, with the key the store keeps for it (`SECRET_KEY`, when set, is
+/// the HS256 key instead; `stored` is then not asked for).
 ///
 /// # Errors
 ///
-/// A message when the key file cannot be read, made or parsed.
-pub fn signer(dir: &Path, alg: Algorithm) -> Result<Signer, String> {
+/// A message when the store cannot give the key or the key is refused.
+pub async fn signer(store: &dyn crate::store::Store, alg: Algorithm) -> Result<Signer, String> {
     match alg {
         Algorithm::Hs256 => {
             let secret = match std::env::var("SECRET_KEY") {
                 Ok(value) if !value.is_empty() => value.into_bytes(),
-                _ => key_bytes(dir, HS256_FILE)?.to_vec(),
+                _ => store
+                    .signing_key(key_name(alg))
+                    .await
+                    .map_err(|err| err.to_string())?
+                    .to_vec(),
             };
             Signer::hs256(&secret).map_err(|err| err.to_string())
         }
         Algorithm::EdDsa => {
-            Signer::ed25519(&key_bytes(dir, ED25519_FILE)?).map_err(|err| err.to_string())
+            let seed = store
+                .signing_key(key_name(alg))
+                .await
+                .map_err(|err| err.to_string())?;
+            Signer::ed25519(&seed).map_err(|err| err.to_string())
         }
+    }
+}
+
+/// The key file of the key `name` in a data folder.
+pub fn key_file(name: &str) -> String {
+    format!("{name}.key")
+}
+
+/// The key kept in `dir/name` if the file exists (never made).
+///
+/// # Errors
+///
+/// A message when the file exists but cannot be read or parsed.
+pub fn existing_key(dir: &Path, name: &str) -> Result<Option<[u8; 32]>, String> {
+    let path = dir.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_hex32(text.trim())
+            .map(Some)
+            .ok_or_else(|| format!("{} does not hold 64 hex digits", path.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
     }
 }
 
 /// The 32 bytes kept in `dir/name`, made from the OS generator if the file is missing.
 /// Two processes starting at once agree on one key: the file appears whole, by a hard
 /// link that fails if another process linked first.
-fn key_bytes(dir: &Path, name: &str) -> Result<[u8; 32], String> {
+pub(crate) fn key_bytes(dir: &Path, name: &str) -> Result<[u8; 32], String> {
     let path = dir.join(name);
     if !path.exists() {
         let mut key = [0u8; 32];

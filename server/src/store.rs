@@ -1,6 +1,6 @@
 //! Where users and token records live: the [`Store`] trait the handlers talk to, and the
 //! data it keeps. The embedded backend is [`JsonStore`] (`users.json` plus a journal);
-//! another backend (PostgreSQL) implements the same trait without touching the handlers.
+//! [`PgStore`] keeps the same data in PostgreSQL, so that several servers share it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,11 +8,13 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 use tokenlife_core::TokenRecord;
 
-mod json;
+pub(crate) mod json;
+mod postgres;
 pub mod specter;
 
 pub use json::JsonStore;
 pub(crate) use json::sync_dir;
+pub use postgres::PgStore;
 
 /// A boxed future of a store call, so that handlers can hold any backend as
 /// `Arc<dyn Store>`.
@@ -49,6 +51,46 @@ pub trait Store: Send + Sync {
     /// Applies one change; resolves once it is on disk. `Ok(false)` means there was
     /// nothing to do (for example deleting a token that does not exist).
     fn apply(&self, op: Op) -> StoreFuture<'_, bool>;
+
+    /// The 32-byte signing key `name` (`"hs256"`, `"ed25519"`), made from the OS generator
+    /// by the first process that asks and the same for every process on this store.
+    fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]>;
+
+    /// Whether the store answers, for the readiness probe. By default, a list of users.
+    fn ready(&self) -> StoreFuture<'_, ()> {
+        let users = self.users();
+        Box::pin(async move { users.await.map(|_| ()) })
+    }
+
+    /// The failed sign-in counts kept in the store itself, shared by every server on it;
+    /// `None` (the default) when each server counts its own in memory.
+    fn shared_throttle(&self) -> Option<&dyn SharedThrottle> {
+        None
+    }
+}
+
+/// Failed sign-ins per username, kept by a store that several servers share, with the
+/// rule of [`crate::throttle::lock_after`].
+pub trait SharedThrottle: Send + Sync {
+    /// Seconds to wait before `username` may try again, if it is locked at `now_ms`.
+    fn retry_after(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Option<u64>>;
+
+    /// Records a failure at `now_ms`, locking the name past the free ones.
+    fn fail(&self, username: &str, now_ms: i64) -> StoreFuture<'_, ()>;
+
+    /// Forgets the failures of a name after a good password.
+    fn succeed(&self, username: &str) -> StoreFuture<'_, ()>;
+}
+
+/// Everything a store holds, for `tokenlife migrate`.
+#[derive(Debug, Clone, Default)]
+pub struct Dump {
+    /// Each user with Specter's user id and their token records.
+    pub users: Vec<(String, ImportedUser)>,
+    /// Revoked token ids with their `exp`.
+    pub revoked: Vec<(String, i64)>,
+    /// The signing keys that exist, by name (`"hs256"`, `"ed25519"`).
+    pub keys: Vec<(String, [u8; 32])>,
 }
 
 /// A password hash as `users.json` keeps it.
@@ -174,7 +216,7 @@ pub enum StoreError {
     UserExists,
     /// The stored data cannot be read; the message names the file and the place.
     Corrupt(String),
-    /// The disk failed; the message says how.
+    /// The disk or the database failed; the message says how.
     Io(String),
 }
 

@@ -10,7 +10,17 @@ const FREE_FAILURES: u32 = 5;
 /// The longest lock.
 const MAX_LOCK: Duration = Duration::from_secs(300);
 /// Failures older than this are forgotten.
-const FORGET_AFTER: Duration = Duration::from_secs(900);
+pub const FORGET_AFTER: Duration = Duration::from_secs(900);
+
+/// How long a name is locked after its `count`-th failure in a row: nothing for the first
+/// few, then 1 s, doubling up to five minutes. Shared by this in-process throttle and the
+/// one a shared store (PostgreSQL) keeps for every server.
+pub fn lock_after(count: u32) -> Option<Duration> {
+    (count >= FREE_FAILURES).then(|| {
+        let doublings = (count - FREE_FAILURES).min(16);
+        Duration::from_secs(1u64 << doublings).min(MAX_LOCK)
+    })
+}
 /// Names remembered at most; beyond that, forgotten ones are dropped first.
 const MAX_NAMES: usize = 100_000;
 
@@ -56,9 +66,7 @@ impl Throttle {
         }
         entry.count = entry.count.saturating_add(1);
         entry.last = now;
-        if entry.count >= FREE_FAILURES {
-            let doublings = (entry.count - FREE_FAILURES).min(16);
-            let lock = Duration::from_secs(1u64 << doublings).min(MAX_LOCK);
+        if let Some(lock) = lock_after(entry.count) {
             entry.locked_until = Some(now + lock);
         }
     }

@@ -27,12 +27,13 @@ use serde::{Deserialize, Serialize};
 use tokenlife_core::TokenRecord;
 
 use super::{
-    ImportedUser, NewUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary,
+    Dump, ImportedUser, NewUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary,
 };
 
 /// The snapshot file, in Specter's layout.
 pub const USERS_FILE: &str = "users.json";
-const JOURNAL_FILE: &str = "users.journal";
+/// The journal of changes since the snapshot.
+pub const JOURNAL_FILE: &str = "users.journal";
 const REVOKED_FILE: &str = "revoked.json";
 const LOCK_FILE: &str = "users.lock";
 /// The journal being folded into `users.json` by a compaction in the background.
@@ -277,6 +278,59 @@ impl JsonStore {
         result
     }
 
+    /// Everything the folder holds (users with their ids and tokens, unexpired revoked
+    /// ids, the key files that exist), for `tokenlife migrate`.
+    ///
+    /// # Errors
+    ///
+    /// When the folder cannot be read or a key file does not parse.
+    pub fn dump(&self, now: i64) -> Result<Dump, StoreError> {
+        let (users, revoked) = self.read(|s| {
+            let users = s
+                .users
+                .values()
+                .map(|u| {
+                    let user = &u.user;
+                    let imported = ImportedUser {
+                        user: NewUser {
+                            username: user.username.clone(),
+                            password: user.password.clone(),
+                            is_admin: user.is_admin,
+                        },
+                        tokens: user
+                            .jwt_tokens
+                            .iter()
+                            .map(|(id, t)| (id.clone(), t.clone()))
+                            .collect(),
+                    };
+                    (user.id.clone(), imported)
+                })
+                .collect();
+            let mut revoked: Vec<(String, i64)> = s
+                .revoked
+                .iter()
+                .filter(|&(_, &exp)| exp > now)
+                .map(|(id, &exp)| (id.clone(), exp))
+                .collect();
+            revoked.sort();
+            (users, revoked)
+        })?;
+        let mut keys = Vec::new();
+        for name in ["hs256", "ed25519"] {
+            let file = crate::secrets::key_file(name);
+            if let Some(key) =
+                crate::secrets::existing_key(&self.inner.dir, &file).map_err(StoreError::Io)?
+            {
+                keys.push((name.to_owned(), key));
+            }
+        }
+        Ok(Dump {
+            users,
+            revoked,
+            keys,
+        })
+    }
+
     fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, StoreError> {
         self.inner.refresh()?;
         let state = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
@@ -381,6 +435,12 @@ impl Store for JsonStore {
             rx.await
                 .unwrap_or_else(|_| Err(StoreError::Io("the store stopped".into())))
         })
+    }
+
+    fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]> {
+        let file = crate::secrets::key_file(name);
+        let result = crate::secrets::key_bytes(&self.inner.dir, &file).map_err(StoreError::Io);
+        Box::pin(std::future::ready(result))
     }
 }
 

@@ -1,0 +1,830 @@
+//! The PostgreSQL store: the same data as the JSON store in tables (`users`, `tokens`,
+//! `revoked`, `signing_keys`, `sign_in_failures`), so that several servers share users,
+//! tokens, revocations, keys and the sign-in throttle.
+//!
+//! - Every read asks the database, so a change made through one server is seen by every
+//!   other at its next request; nothing is cached here.
+//! - Every change is one statement or one transaction, committed (with
+//!   `synchronous_commit=on`, forced on every connection) before its future resolves.
+//!   The checks the JSON store makes under its lock are constraints here: a user's
+//!   descriptions are unique (`tokens_username_description_key`), a token's user must
+//!   exist (a foreign key), so two servers can never both pass them.
+//! - The schema is made and upgraded by the numbered migrations of `server/migrations/`,
+//!   run at every open under a session advisory lock, so servers starting together take
+//!   turns and each migration runs once.
+//! - A lost database is an [`StoreError::Io`] (the API answers `503`); the pool drops
+//!   broken connections and opens new ones when the database is back, without a restart.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokenlife_core::TokenRecord;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+
+use super::{
+    Dump, ImportedUser, Op, PasswordRecord, SharedThrottle, Store, StoreError, StoreFuture,
+    UserSummary,
+};
+
+/// The migrations, in order: version, name, SQL. A version is never edited once released;
+/// a change of schema is a new file.
+const MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+
+/// The advisory lock key of migrations ("tokenlif" in ASCII).
+const MIGRATION_LOCK: i64 = 0x746f_6b65_6e6c_6966;
+/// The advisory lock key of the first start's admin (one more than the migrations').
+const FIRST_USER_LOCK: i64 = MIGRATION_LOCK + 1;
+/// Connections per server.
+const POOL_SIZE: usize = 16;
+/// How long a request waits for a connection, to connect, or to check one, before it
+/// answers `503`.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Token rows sent in one statement by imports and migrations.
+const BATCH: usize = 2000;
+
+const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints";
+const DESCRIPTION_KEY: &str = "tokens_username_description_key";
+
+/// The store of one PostgreSQL database, with its connection pool.
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db` or key=value form), runs the
+    /// migrations the database lacks, and keeps a pool of connections.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the URL does not parse, the database cannot be reached, or
+    /// its schema is newer than this server.
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|err| StoreError::Io(format!("cannot read the PostgreSQL URL: {err}")))?;
+        // Every acknowledged write must be on the database's disk, whatever the server's
+        // default; and a hung statement must not hold a request for ever.
+        let options = match config.get_options() {
+            Some(options) => format!("{options} -c synchronous_commit=on"),
+            None => "-c synchronous_commit=on -c statement_timeout=60000".to_owned(),
+        };
+        config.options(&options);
+        if config.get_application_name().is_none() {
+            config.application_name("tokenlife");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_TIMEOUT);
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()
+            .map_err(|err| StoreError::Io(format!("cannot make the connection pool: {err}")))?;
+        let store = PgStore { pool };
+        let mut client = store.client().await?;
+        migrate(&mut client).await?;
+        Ok(store)
+    }
+
+    /// Closes the pool: connections are closed as they come back.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// How many users, tokens, revoked ids and keys the database holds, for `migrate`.
+    ///
+    /// # Errors
+    ///
+    /// When the database fails.
+    pub async fn counts(&self) -> Result<[i64; 4], StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM tokens), \
+                 (SELECT count(*) FROM revoked), (SELECT count(*) FROM signing_keys)",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok([row.get(0), row.get(1), row.get(2), row.get(3)])
+    }
+
+    /// Loads everything of `dump` in one transaction: users keep their ids and password
+    /// records, tokens their records, revoked ids their `exp`, keys their bytes. A user or
+    /// key the database already has is kept as it is (a merge); returns the names of the
+    /// keys that were kept and differ from the dump's.
+    ///
+    /// # Errors
+    ///
+    /// When the database fails or a token description clashes with one a user already has
+    /// (nothing is loaded then).
+    pub async fn load(&self, dump: &Dump) -> Result<Vec<String>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        for (id, imported) in &dump.users {
+            let user = &imported.user;
+            tx.execute(
+                "INSERT INTO users (username, id, password, is_admin) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (username) DO NOTHING",
+                &[
+                    &user.username,
+                    id,
+                    &password_text(&user.password)?,
+                    &user.is_admin,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+            insert_tokens(&tx, &user.username, &imported.tokens, "DO NOTHING").await?;
+        }
+        for chunk in dump.revoked.chunks(BATCH) {
+            let ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
+            let exps: Vec<i64> = chunk.iter().map(|&(_, exp)| exp).collect();
+            tx.execute(
+                "INSERT INTO revoked (id, exp) SELECT * FROM unnest($1::text[], $2::int8[]) \
+                 ON CONFLICT (id) DO UPDATE SET exp = GREATEST(revoked.exp, EXCLUDED.exp)",
+                &[&ids, &exps],
+            )
+            .await
+            .map_err(db_error)?;
+        }
+        let mut differing = Vec::new();
+        for (name, key) in &dump.keys {
+            let row = tx
+                .query_one(
+                    "WITH new AS (INSERT INTO signing_keys (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING RETURNING value) \
+                     SELECT value FROM new UNION ALL SELECT value FROM signing_keys WHERE name = $1 \
+                     LIMIT 1",
+                    &[name, &key.as_slice()],
+                )
+                .await
+                .map_err(db_error)?;
+            let kept: Vec<u8> = row.get(0);
+            if kept != key.as_slice() {
+                differing.push(name.clone());
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(differing)
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|err| StoreError::Io(format!("cannot reach the database: {err}")))
+    }
+
+    async fn password_of(&self, username: String) -> Result<Option<PasswordRecord>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT password FROM users WHERE username = $1")
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_opt(&statement, &[&username])
+            .await
+            .map_err(db_error)?;
+        row.map(|row| parse_password(row.get(0))).transpose()
+    }
+
+    async fn tokens_of(&self, username: String) -> Result<Vec<(String, TokenRecord)>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT id, {TOKEN_COLUMNS} FROM tokens WHERE username = $1 ORDER BY id"
+            ))
+            .await
+            .map_err(db_error)?;
+        let rows = client
+            .query(&statement, &[&username])
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get(0), token_record(row, 1)))
+            .collect())
+    }
+
+    async fn token_of(
+        &self,
+        username: String,
+        id: String,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND username = $2"
+            ))
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_opt(&statement, &[&id, &username])
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|row| token_record(&row, 0)))
+    }
+
+    async fn holds_token(
+        &self,
+        username: String,
+        id: String,
+        fingerprint: String,
+    ) -> Result<Option<bool>, StoreError> {
+        use subtle::ConstantTimeEq;
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT fingerprint FROM tokens WHERE id = $1 AND username = $2")
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_opt(&statement, &[&id, &username])
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|row| {
+            let stored: &str = row.get(0);
+            bool::from(stored.as_bytes().ct_eq(fingerprint.as_bytes()))
+        }))
+    }
+
+    async fn revoked_now(
+        &self,
+        id: Option<String>,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let client = self.client().await?;
+        let rows = match id {
+            Some(id) => {
+                let statement = client
+                    .prepare_cached("SELECT id, exp FROM revoked WHERE id = $1 AND exp > $2")
+                    .await
+                    .map_err(db_error)?;
+                client.query(&statement, &[&id, &now]).await
+            }
+            None => {
+                let statement = client
+                    .prepare_cached("SELECT id, exp FROM revoked WHERE exp > $1 ORDER BY id")
+                    .await
+                    .map_err(db_error)?;
+                client.query(&statement, &[&now]).await
+            }
+        }
+        .map_err(db_error)?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+
+    async fn all_users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT u.username, u.is_admin, \
+                 (SELECT count(*) FROM tokens t WHERE t.username = u.username) \
+                 FROM users u ORDER BY u.username",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|row| UserSummary {
+                username: row.get(0),
+                is_admin: row.get(1),
+                tokens: usize::try_from(row.get::<_, i64>(2)).unwrap_or(0),
+            })
+            .collect())
+    }
+
+    async fn apply_op(&self, op: Op) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        match op {
+            Op::CreateToken { user, id, record } => {
+                let statement = client
+                    .prepare_cached(&format!(
+                        "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    ))
+                    .await
+                    .map_err(db_error)?;
+                let life = i64::try_from(record.jwt_token_life).unwrap_or(i64::MAX);
+                client
+                    .execute(
+                        &statement,
+                        &[
+                            &id,
+                            &user,
+                            &record.jwt_token_description,
+                            &life,
+                            &record.iat,
+                            &record.exp,
+                            &record.fingerprint,
+                            &record.jwt_token_endpoints,
+                        ],
+                    )
+                    .await
+                    .map_err(token_error)?;
+                Ok(true)
+            }
+            Op::DeleteToken { user, id, now } => {
+                let statement = client
+                    .prepare_cached(
+                        "WITH gone AS (DELETE FROM tokens WHERE id = $1 AND username = $2 \
+                         RETURNING id, exp), \
+                         kept AS (INSERT INTO revoked (id, exp) SELECT id, exp FROM gone \
+                         WHERE exp > $3 ON CONFLICT (id) DO UPDATE SET exp = EXCLUDED.exp) \
+                         SELECT count(*) FROM gone",
+                    )
+                    .await
+                    .map_err(db_error)?;
+                let row = client
+                    .query_one(&statement, &[&id, &user, &now])
+                    .await
+                    .map_err(db_error)?;
+                Ok(row.get::<_, i64>(0) > 0)
+            }
+            Op::AddUser(new) => {
+                let inserted = client
+                    .execute(
+                        "INSERT INTO users (username, id, password, is_admin) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
+                        &[
+                            &new.username,
+                            &user_id(&new.username),
+                            &password_text(&new.password)?,
+                            &new.is_admin,
+                        ],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if inserted == 0 {
+                    return Err(StoreError::UserExists);
+                }
+                Ok(true)
+            }
+            Op::AddFirstUser(new) => {
+                // Servers starting together take turns, and each sees the others' users.
+                let tx = client.transaction().await.map_err(db_error)?;
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FIRST_USER_LOCK])
+                    .await
+                    .map_err(db_error)?;
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO users (username, id, password, is_admin) \
+                         SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM users) \
+                         ON CONFLICT (username) DO NOTHING",
+                        &[
+                            &new.username,
+                            &user_id(&new.username),
+                            &password_text(&new.password)?,
+                            &new.is_admin,
+                        ],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(inserted > 0)
+            }
+            Op::SetPassword { username, password } => {
+                let updated = client
+                    .execute(
+                        "UPDATE users SET password = $2 WHERE username = $1",
+                        &[&username, &password_text(&password)?],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if updated == 0 {
+                    return Err(StoreError::UnknownUser);
+                }
+                Ok(true)
+            }
+            Op::UpgradePassword { username, from, to } => {
+                let updated = client
+                    .execute(
+                        "UPDATE users SET password = $3 WHERE username = $1 AND password = $2",
+                        &[&username, &password_text(&from)?, &password_text(&to)?],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                Ok(updated > 0)
+            }
+            Op::RemoveUser { username, now } => {
+                let tx = client.transaction().await.map_err(db_error)?;
+                // The row lock makes a token created meanwhile wait, then fail (no user):
+                // every token of the user is in the revoked list, none slips by.
+                let found = tx
+                    .query_opt(
+                        "SELECT 1 FROM users WHERE username = $1 FOR UPDATE",
+                        &[&username],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if found.is_none() {
+                    return Err(StoreError::UnknownUser);
+                }
+                tx.execute(
+                    "WITH gone AS (DELETE FROM tokens WHERE username = $1 RETURNING id, exp) \
+                     INSERT INTO revoked (id, exp) SELECT id, exp FROM gone WHERE exp > $2 \
+                     ON CONFLICT (id) DO UPDATE SET exp = EXCLUDED.exp",
+                    &[&username, &now],
+                )
+                .await
+                .map_err(db_error)?;
+                tx.execute("DELETE FROM users WHERE username = $1", &[&username])
+                    .await
+                    .map_err(db_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
+            }
+            Op::Import(users) => {
+                let tx = client.transaction().await.map_err(db_error)?;
+                for ImportedUser { user, tokens } in &users {
+                    tx.execute(
+                        "INSERT INTO users (username, id, password, is_admin) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE \
+                         SET password = EXCLUDED.password, is_admin = EXCLUDED.is_admin",
+                        &[
+                            &user.username,
+                            &user_id(&user.username),
+                            &password_text(&user.password)?,
+                            &user.is_admin,
+                        ],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                    let replace = "(id) DO UPDATE SET username = EXCLUDED.username, \
+                                   description = EXCLUDED.description, life = EXCLUDED.life, \
+                                   iat = EXCLUDED.iat, exp = EXCLUDED.exp, \
+                                   fingerprint = EXCLUDED.fingerprint, endpoints = EXCLUDED.endpoints";
+                    insert_tokens(&tx, &user.username, tokens, replace).await?;
+                }
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn key(&self, name: String) -> Result<[u8; 32], StoreError> {
+        let client = self.client().await?;
+        let read = |row: Option<Row>| -> Result<Option<[u8; 32]>, StoreError> {
+            row.map(|row| {
+                let bytes: Vec<u8> = row.get(0);
+                <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                    StoreError::Corrupt(format!("the signing key {name} is not 32 bytes"))
+                })
+            })
+            .transpose()
+        };
+        let select = "SELECT value FROM signing_keys WHERE name = $1";
+        if let Some(key) = read(client.query_opt(select, &[&name]).await.map_err(db_error)?)? {
+            return Ok(key);
+        }
+        // The first server to get here makes the key; the others read it back.
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh)
+            .map_err(|err| StoreError::Io(format!("no OS randomness: {err}")))?;
+        client
+            .execute(
+                "INSERT INTO signing_keys (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &fresh.as_slice()],
+            )
+            .await
+            .map_err(db_error)?;
+        read(client.query_opt(select, &[&name]).await.map_err(db_error)?)?
+            .ok_or_else(|| StoreError::Io(format!("the signing key {name} vanished")))
+    }
+
+    async fn locked_for(&self, username: String, now_ms: i64) -> Result<Option<u64>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("SELECT locked_until_ms FROM sign_in_failures WHERE username = $1")
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_opt(&statement, &[&username])
+            .await
+            .map_err(db_error)?;
+        let until: Option<i64> = row.and_then(|row| row.get(0));
+        Ok(until.filter(|&until| until > now_ms).map(|until| {
+            let millis = u64::try_from(until - now_ms).unwrap_or(0);
+            millis.div_ceil(1000).max(1)
+        }))
+    }
+
+    async fn record_failure(&self, username: String, now_ms: i64) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let forget = i64::try_from(crate::throttle::FORGET_AFTER.as_millis()).unwrap_or(i64::MAX);
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO sign_in_failures AS f (username, failures, last_ms) \
+                 VALUES ($1, 1, $2) ON CONFLICT (username) DO UPDATE SET \
+                 failures = CASE WHEN $2 - f.last_ms >= $3 THEN 1 ELSE f.failures + 1 END, \
+                 last_ms = GREATEST(f.last_ms, $2) RETURNING failures",
+            )
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_one(&statement, &[&username, &now_ms, &forget])
+            .await
+            .map_err(db_error)?;
+        let failures = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+        if let Some(lock) = crate::throttle::lock_after(failures) {
+            let until = now_ms.saturating_add(i64::try_from(lock.as_millis()).unwrap_or(i64::MAX));
+            client
+                .execute(
+                    "UPDATE sign_in_failures \
+                     SET locked_until_ms = GREATEST(COALESCE(locked_until_ms, 0), $2) \
+                     WHERE username = $1",
+                    &[&username, &until],
+                )
+                .await
+                .map_err(db_error)?;
+        }
+        // Now and then, forget the names whose failures are old and not locked.
+        let mut dice = [0u8; 1];
+        if getrandom::fill(&mut dice).is_ok() && dice[0] == 0 {
+            client
+                .execute(
+                    "DELETE FROM sign_in_failures WHERE last_ms < $1 - $2 \
+                     AND COALESCE(locked_until_ms, 0) < $1",
+                    &[&now_ms, &forget],
+                )
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn clear_failures(&self, username: String) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached("DELETE FROM sign_in_failures WHERE username = $1")
+            .await
+            .map_err(db_error)?;
+        client
+            .execute(&statement, &[&username])
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Store for PgStore {
+    fn password(&self, username: &str) -> StoreFuture<'_, Option<PasswordRecord>> {
+        Box::pin(self.password_of(username.to_owned()))
+    }
+
+    fn tokens(&self, username: &str) -> StoreFuture<'_, Vec<(String, TokenRecord)>> {
+        Box::pin(self.tokens_of(username.to_owned()))
+    }
+
+    fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>> {
+        Box::pin(self.token_of(username.to_owned(), id.to_owned()))
+    }
+
+    fn holds(&self, username: &str, id: &str, fingerprint: &str) -> StoreFuture<'_, Option<bool>> {
+        Box::pin(self.holds_token(username.to_owned(), id.to_owned(), fingerprint.to_owned()))
+    }
+
+    fn is_revoked(&self, id: &str, now: i64) -> StoreFuture<'_, bool> {
+        let found = self.revoked_now(Some(id.to_owned()), now);
+        Box::pin(async move { Ok(!found.await?.is_empty()) })
+    }
+
+    fn revoked(&self, now: i64) -> StoreFuture<'_, Vec<(String, i64)>> {
+        Box::pin(self.revoked_now(None, now))
+    }
+
+    fn users(&self) -> StoreFuture<'_, Vec<UserSummary>> {
+        Box::pin(self.all_users())
+    }
+
+    fn apply(&self, op: Op) -> StoreFuture<'_, bool> {
+        Box::pin(self.apply_op(op))
+    }
+
+    fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]> {
+        Box::pin(self.key(name.to_owned()))
+    }
+
+    fn ready(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            client.simple_query("SELECT 1").await.map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn shared_throttle(&self) -> Option<&dyn SharedThrottle> {
+        Some(self)
+    }
+}
+
+impl SharedThrottle for PgStore {
+    fn retry_after(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Option<u64>> {
+        Box::pin(self.locked_for(username.to_owned(), now_ms))
+    }
+
+    fn fail(&self, username: &str, now_ms: i64) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_failure(username.to_owned(), now_ms))
+    }
+
+    fn succeed(&self, username: &str) -> StoreFuture<'_, ()> {
+        Box::pin(self.clear_failures(username.to_owned()))
+    }
+}
+
+/// Runs the migrations the database lacks, one transaction each, under the migration
+/// lock: a server that starts while another migrates waits, then finds nothing to do.
+async fn migrate(client: &mut Object) -> Result<(), StoreError> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(db_error)?;
+    let result = run_migrations(client).await;
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(db_error);
+    result.and(unlocked.map(|_| ()))
+}
+
+async fn run_migrations(client: &mut Object) -> Result<(), StoreError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (\
+             version integer PRIMARY KEY, name text NOT NULL, \
+             applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(db_error)?;
+    let row = client
+        .query_one(
+            "SELECT COALESCE(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await
+        .map_err(db_error)?;
+    let applied: i32 = row.get(0);
+    let latest = MIGRATIONS.last().map_or(0, |&(version, _, _)| version);
+    if applied > latest {
+        return Err(StoreError::Io(format!(
+            "the database schema is at version {applied}, newer than this tokenlife knows ({latest}); \
+             run a newer tokenlife"
+        )));
+    }
+    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > applied) {
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.batch_execute(sql)
+            .await
+            .map_err(|err| StoreError::Io(format!("migration {version} ({name}): {err}")))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+            &[&version, &name],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        tracing::info!(version, name, "applied a database migration");
+    }
+    Ok(())
+}
+
+/// Inserts token rows of `username` in batches; `conflict` is what to do when the id
+/// exists (`ON CONFLICT ...`).
+async fn insert_tokens(
+    tx: &deadpool_postgres::Transaction<'_>,
+    username: &str,
+    tokens: &[(String, TokenRecord)],
+    conflict: &str,
+) -> Result<(), StoreError> {
+    let on_conflict = if conflict == "DO NOTHING" {
+        "ON CONFLICT (id) DO NOTHING".to_owned()
+    } else {
+        format!("ON CONFLICT {conflict}")
+    };
+    // Endpoint lists are arrays of different lengths: those rows go one by one.
+    let (scoped, plain): (Vec<_>, Vec<_>) = tokens
+        .iter()
+        .partition(|(_, t)| t.jwt_token_endpoints.is_some());
+    for chunk in plain.chunks(BATCH) {
+        let ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
+        let descriptions: Vec<&str> = chunk
+            .iter()
+            .map(|(_, t)| t.jwt_token_description.as_str())
+            .collect();
+        let lives: Vec<i64> = chunk
+            .iter()
+            .map(|(_, t)| i64::try_from(t.jwt_token_life).unwrap_or(i64::MAX))
+            .collect();
+        let iats: Vec<i64> = chunk.iter().map(|(_, t)| t.iat).collect();
+        let exps: Vec<i64> = chunk.iter().map(|(_, t)| t.exp).collect();
+        let fingerprints: Vec<&str> = chunk.iter().map(|(_, t)| t.fingerprint.as_str()).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
+                 SELECT t.id, $1, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL \
+                 FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) \
+                 AS t(id, description, life, iat, exp, fingerprint) {on_conflict}"
+            ),
+            &[&username, &ids, &descriptions, &lives, &iats, &exps, &fingerprints],
+        )
+        .await
+        .map_err(token_error)?;
+    }
+    for (id, t) in scoped {
+        let life = i64::try_from(t.jwt_token_life).unwrap_or(i64::MAX);
+        tx.execute(
+            &format!(
+                "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {on_conflict}"
+            ),
+            &[
+                id,
+                &username,
+                &t.jwt_token_description,
+                &life,
+                &t.iat,
+                &t.exp,
+                &t.fingerprint,
+                &t.jwt_token_endpoints,
+            ],
+        )
+        .await
+        .map_err(token_error)?;
+    }
+    Ok(())
+}
+
+/// A token record from the columns of [`TOKEN_COLUMNS`] starting at `at`.
+fn token_record(row: &Row, at: usize) -> TokenRecord {
+    TokenRecord {
+        jwt_token_description: row.get(at),
+        jwt_token_life: u64::try_from(row.get::<_, i64>(at + 1)).unwrap_or(0),
+        iat: row.get(at + 2),
+        exp: row.get(at + 3),
+        fingerprint: row.get(at + 4),
+        jwt_token_endpoints: row.get(at + 5),
+    }
+}
+
+/// Specter's user id, as the JSON store makes it: `admin` for admin, random hex otherwise.
+fn user_id(username: &str) -> String {
+    if username == "admin" {
+        return "admin".into();
+    }
+    let mut bytes = [0u8; 8];
+    // Without randomness the id is still unique enough: it only names a user.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A password record as the `password` column keeps it: the JSON of users.json.
+fn password_text(record: &PasswordRecord) -> Result<String, StoreError> {
+    serde_json::to_string(record)
+        .map_err(|err| StoreError::Io(format!("cannot encode a password record: {err}")))
+}
+
+fn parse_password(text: &str) -> Result<PasswordRecord, StoreError> {
+    serde_json::from_str(text).map_err(|err| {
+        StoreError::Corrupt(format!(
+            "a password record in the database does not parse: {err}"
+        ))
+    })
+}
+
+/// A database failure: the database is away, or refused a statement.
+fn db_error(err: tokio_postgres::Error) -> StoreError {
+    StoreError::Io(format!("database: {err}"))
+}
+
+/// A failure inserting a token: no such user, or a description the user already has.
+fn token_error(err: tokio_postgres::Error) -> StoreError {
+    if let Some(db) = err.as_db_error() {
+        if *db.code() == SqlState::FOREIGN_KEY_VIOLATION {
+            return StoreError::UnknownUser;
+        }
+        if *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some(DESCRIPTION_KEY) {
+            return StoreError::DuplicateDescription;
+        }
+    }
+    db_error(err)
+}
