@@ -1,11 +1,17 @@
 //! The test harness: a temporary data folder, the real binary on `127.0.0.1:0`, and a
 //! small HTTP/1.1 client over `TcpStream` that can send anything (bad methods, bodies,
 //! headers) and reads everything back.
+//!
+//! The store: when `TOKENLIFE_TEST_PG` names a PostgreSQL server
+//! (`scripts/with-postgres.sh` sets it), every data folder stands for a fresh database
+//! (`CREATE DATABASE tl_...` on its first use) and the binary runs with `--store`, so the
+//! same tests run against both stores. Otherwise the JSON files of the folder.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -46,6 +52,102 @@ impl Drop for TempDir {
     }
 }
 
+/// The PostgreSQL server the tests run against, if any (`TOKENLIFE_TEST_PG`).
+pub fn pg_url() -> Option<String> {
+    std::env::var("TOKENLIFE_TEST_PG")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Whether the tests run against PostgreSQL.
+pub fn on_postgres() -> bool {
+    pg_url().is_some()
+}
+
+/// The `--store` arguments for the data folder `data`: none for the JSON store; with
+/// PostgreSQL, the database that stands for this folder, made on first use.
+pub fn store_args(data: &Path) -> Vec<String> {
+    let Some(server) = pg_url() else {
+        return Vec::new();
+    };
+    static DATABASES: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let mut databases = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
+    let url = match databases.iter().find(|(path, _)| path == data) {
+        Some((_, url)) => url.clone(),
+        None => {
+            let name = format!(
+                "tl_{}_{}",
+                std::process::id(),
+                COUNT.fetch_add(1, Ordering::Relaxed)
+            );
+            sql(&server, &format!("CREATE DATABASE {name}"));
+            let url = database_url(&server, &name);
+            databases.push((data.to_path_buf(), url.clone()));
+            url
+        }
+    };
+    vec!["--store".into(), url]
+}
+
+/// `url` with its database replaced by `name`.
+pub fn database_url(url: &str, name: &str) -> String {
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Runs `query` (simple protocol) on `url`; the rows, each as its columns' text.
+pub fn sql(url: &str, query: &str) -> Vec<Vec<String>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to PostgreSQL");
+        tokio::spawn(connection);
+        let messages = client.simple_query(query).await.expect(query);
+        messages
+            .into_iter()
+            .filter_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).unwrap_or("").to_owned())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Everything the store of `data` holds, as text: the folder's files, or each row of the
+/// database (one line each), to look for things that must never be stored.
+pub fn stored_text(data: &Path) -> String {
+    let args = store_args(data);
+    match args.get(1) {
+        Some(url) => sql(
+            url,
+            "SELECT u::text FROM users u UNION ALL SELECT t::text FROM tokens t \
+             UNION ALL SELECT r::text FROM revoked r",
+        )
+        .into_iter()
+        .map(|row| row.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n"),
+        None => {
+            let mut text = String::new();
+            for entry in std::fs::read_dir(data).expect("data folder") {
+                let bytes = std::fs::read(entry.expect("entry").path()).unwrap_or_default();
+                text.push_str(&String::from_utf8_lossy(&bytes));
+                text.push('\n');
+            }
+            text
+        }
+    }
+}
+
 /// A running `tokenlife serve`.
 pub struct Server {
     child: Child,
@@ -62,15 +164,27 @@ impl Server {
     }
 
     pub fn start_with_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::spawn(data, &store_args(data), args, env)
+    }
+
+    /// Starts the binary on the PostgreSQL database `url` (a folder is still given, and
+    /// left empty).
+    pub fn start_on(url: &str, data: &Path, args: &[&str]) -> Server {
+        Server::spawn(data, &["--store".into(), url.into()], args, &[])
+    }
+
+    fn spawn(data: &Path, store: &[String], args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(BIN);
         command
             .arg("--data")
             .arg(data)
+            .args(store)
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env_remove("SECRET_KEY")
             .env_remove("TOKENLIFE_DATA")
+            .env_remove("TOKENLIFE_STORE")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -139,11 +253,23 @@ impl Drop for Server {
 
 /// Runs a `tokenlife` command with `stdin` and returns (success, stdout, stderr).
 pub fn run_cli(data: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    run_cli_with(data, &store_args(data), args, stdin)
+}
+
+/// [`run_cli`] with explicit store arguments (`--store URL`, or none for the folder).
+pub fn run_cli_with(
+    data: &Path,
+    store: &[String],
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
     let mut child = Command::new(BIN)
         .arg("--data")
         .arg(data)
+        .args(store)
         .args(args)
         .env_remove("SECRET_KEY")
+        .env_remove("TOKENLIFE_STORE")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -6,5 +6,6 @@ mod api;
 mod commands;
 mod durability;
 mod harness;
+mod replicas;
 mod static_files;
 mod vectors;
