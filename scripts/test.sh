@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need, then runs every suite: Rust (core, server end-to-end),
-# the npm package in Node and in workerd, the web page in headless Chromium.
+# Installs what the tests need, then runs every suite: Rust (core, server end-to-end on
+# the JSON store, then again on PostgreSQL), the npm package in Node and in workerd, the
+# web page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -16,6 +17,9 @@ cargo build -p tokenlife-core --target wasm32-unknown-unknown
 
 say "Rust tests (core, server end to end)"
 cargo test --workspace
+
+say "server end to end on PostgreSQL (a throwaway cluster)"
+bash scripts/with-postgres.sh cargo test -p tokenlife-server --test e2e
 
 say "the npm package"
 bash scripts/build-wasm.sh --check

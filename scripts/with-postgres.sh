@@ -8,10 +8,10 @@
 #   TOKENLIFE_TEST_PG_CTL  a pg_ctl for this cluster: "$TOKENLIFE_TEST_PG_CTL stop -m fast",
 #                          "$TOKENLIFE_TEST_PG_CTL start" (runs as the postgres user when root)
 # As root, PostgreSQL itself runs as the postgres user; CMD runs as the caller.
-# PGBIN (default /usr/lib/postgresql/15/bin, Debian's postgresql package) can be set.
+# PGBIN (default: the newest /usr/lib/postgresql/*/bin, Debian's postgresql package) can be set.
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: $0 CMD..." >&2; exit 2; }
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [ -x "$PGBIN/initdb" ] || { echo "with-postgres: no initdb in $PGBIN (apt-get install postgresql)" >&2; exit 1; }
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/tokenlife-pg.XXXXXX")

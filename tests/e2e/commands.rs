@@ -241,3 +241,119 @@ fn expired_tokens_report_zero_and_are_refused() {
         json!([])
     );
 }
+
+/// `tokenlife migrate`: a JSON folder into PostgreSQL (PostgreSQL only: it needs both).
+#[test]
+fn migrate_moves_a_folder_to_postgres_and_tokens_keep_working() {
+    let Some(server_url) = crate::harness::pg_url() else {
+        return;
+    };
+    let data = TempDir::new("migrate");
+    let folder = data.join("json");
+    let none: [String; 0] = [];
+    // A JSON server with a token, a deleted (revoked) token, a Specter user, EdDSA keys.
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/specter-users.json"
+    );
+    let (ok, _, err) =
+        crate::harness::run_cli_with(&folder, &none, &["import-specter", fixture], "");
+    assert!(ok, "{err}");
+    let (ok, _, err) = crate::harness::run_cli_with(
+        &folder,
+        &none,
+        &["user", "add", "admin"],
+        "admin-password\n",
+    );
+    assert!(ok, "{err}");
+    let auth = basic("admin", "admin-password");
+    let mut tokens = Vec::new();
+    let revoked_token;
+    {
+        let json = crate::harness::Server::start_json(&folder, &["--alg", "EdDSA"]);
+        let client = json.client();
+        tokens.push(
+            client.create(&auth, "kept", json!("1h"))["jwt_token"]
+                .as_str()
+                .expect("t")
+                .to_owned(),
+        );
+        let scoped = client.post_json(
+            TOKENS,
+            std::slice::from_ref(&auth),
+            &json!({"jwt_token_description": "scoped", "jwt_token_life": "1h",
+                    "jwt_token_endpoints": ["/api/v1alpha/whoami"]}),
+        );
+        assert_eq!(scoped.status, 201);
+        tokens.push(scoped.json()["jwt_token"].as_str().expect("t").to_owned());
+        let gone = client.create(&auth, "gone", json!("1h"));
+        revoked_token = gone["jwt_token"].as_str().expect("t").to_owned();
+        let path = format!("{TOKENS}{}/", gone["jwt_token_id"].as_str().expect("id"));
+        assert_eq!(
+            client
+                .send("DELETE", &path, std::slice::from_ref(&auth), None)
+                .status,
+            200
+        );
+        json.stop();
+    }
+
+    let url = crate::harness::database_url(&server_url, "tl_migrate");
+    crate::harness::sql(&server_url, "CREATE DATABASE tl_migrate");
+    let folder_arg = folder.display().to_string();
+    let migrate = [
+        "migrate",
+        "--from",
+        folder_arg.as_str(),
+        "--to",
+        url.as_str(),
+    ];
+    let (ok, out, err) = crate::harness::run_cli_with(&folder, &none, &migrate, "");
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("migrated 2 users, 4 tokens, 1 revoked ids and 1 keys"),
+        "{out}"
+    );
+    // A second run refuses to merge, unless asked.
+    let (ok, _, err) = crate::harness::run_cli_with(&folder, &none, &migrate, "");
+    assert!(!ok && err.contains("--merge"), "{err}");
+    let merge: Vec<&str> = migrate.iter().copied().chain(["--merge"]).collect();
+    let (ok, _, err) = crate::harness::run_cli_with(&folder, &none, &merge, "");
+    assert!(ok, "{err}");
+
+    let server = crate::harness::Server::start_on(&url, &data.join("unused"), &["--alg", "EdDSA"]);
+    assert_eq!(server.admin_password, None);
+    let client = server.client();
+    for token in &tokens {
+        assert_eq!(
+            client.get("/api/v1alpha/whoami", &[bearer(token)]).status,
+            200
+        );
+    }
+    assert_eq!(
+        client
+            .get("/api/v1alpha/whoami", &[bearer(&revoked_token)])
+            .code(),
+        "token_revoked"
+    );
+    // The Specter PBKDF2 password came as it was and still signs in.
+    assert_eq!(
+        client
+            .get(TOKENS, &[basic("specter", "specter-password-1")])
+            .status,
+        200
+    );
+    assert_eq!(
+        client.get(TOKENS, std::slice::from_ref(&auth)).json()["jwt_tokens"]
+            .as_object()
+            .map(|m| m.len()),
+        Some(2)
+    );
+    let (ok, _, err) = crate::harness::run_cli_with(
+        &folder,
+        &none,
+        &["migrate", "--from", "/no/such/folder", "--to", url.as_str()],
+        "",
+    );
+    assert!(!ok && err.contains("/no/such/folder"), "{err}");
+}

@@ -167,6 +167,11 @@ impl Server {
         Server::spawn(data, &store_args(data), args, env)
     }
 
+    /// Starts the binary on the JSON files of `data`, whatever store the suite runs on.
+    pub fn start_json(data: &Path, args: &[&str]) -> Server {
+        Server::spawn(data, &[], args, &[])
+    }
+
     /// Starts the binary on the PostgreSQL database `url` (a folder is still given, and
     /// left empty).
     pub fn start_on(url: &str, data: &Path, args: &[&str]) -> Server {
