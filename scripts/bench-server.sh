@@ -3,16 +3,24 @@
 #  (a) GET /api/v1alpha/whoami with a Bearer token vs a bare warp route answering a JSON
 #      body of the same size (server/examples/bare.rs): requests/s and p99;
 #  (b) durable token creates/s with 64 concurrent clients when the store already holds
-#      100, 10,000 and 100,000 tokens (seeded by the hidden `tokenlife seed` command).
-# Takes about two minutes after the build. DURATION (seconds per run, default 10) can be set.
+#      100, 10,000 and 100,000 tokens (seeded by the hidden `tokenlife seed` command);
+#  (c) the same whoami and creates (100 tokens stored) on the JSON store, on PostgreSQL
+#      with one server, and with two servers on one database (load split over both), on
+#      a throwaway cluster made by scripts/with-postgres.sh.
+# Takes about three minutes after the build. DURATION (seconds per run, default 10) can be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Run under a throwaway PostgreSQL cluster (the script calls itself once inside it).
+if [ -z "${TOKENLIFE_TEST_PG:-}" ]; then
+  exec bash scripts/with-postgres.sh bash "$0" "$@"
+fi
 DURATION=${DURATION:-10}
 command -v wrk >/dev/null || { echo "bench-server: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 
 cargo build --release -q -p tokenlife-server --bin tokenlife --example bare
-BIN=target/release/tokenlife
-BARE=target/release/examples/bare
+TARGET=${CARGO_TARGET_DIR:-target}
+BIN=$TARGET/release/tokenlife
+BARE=$TARGET/release/examples/bare
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -59,7 +67,7 @@ end
 local counter = 0
 local prefix
 function init(args)
-  prefix = "bench " .. tid .. " " .. os.time() .. " "
+  prefix = "bench " .. (os.getenv("PREFIX") or "") .. tid .. " " .. os.time() .. " "
 end
 function request()
   counter = counter + 1
@@ -109,6 +117,36 @@ for N in 100 10000 100000; do
   stop_last
 done
 
+# (c) PostgreSQL: one server, then two on the same database with the load split in halves
+# (two wrk at once, their req/s added).
+PG_DB="${TOKENLIFE_TEST_PG%/*}/bench"
+psql -q "$TOKENLIFE_TEST_PG" -c "CREATE DATABASE bench"
+echo "bench-password" | env RUST_LOG=warn "$BIN" --store "$PG_DB" seed bench 100 >/dev/null
+export BASIC="Basic $(printf 'bench:bench-password' | base64)"
+start pg1 env RUST_LOG=warn "$BIN" --store "$PG_DB" serve --listen 127.0.0.1:0
+PG1=$PORT
+TOKEN=$(curl -sf -H "Authorization: $BASIC" -H 'Content-Type: application/json' \
+  -d '{"jwt_token_description":"bench whoami","jwt_token_life":"1h"}' "http://127.0.0.1:$PG1/api/v1alpha/token/" |
+  sed -n 's/.*"jwt_token":"\([^"]*\)".*/\1/p')
+export TOKEN
+read -r PG1_WHO _ PG1_WHO_ERR < <(wrk_run -t2 -c32 -d"${DURATION}s" -s "$WORK/bearer.lua" "http://127.0.0.1:$PG1/api/v1alpha/whoami")
+read -r PG1_CREATE _ PG1_CREATE_ERR < <(PREFIX=one wrk_run -t2 -c64 -d"${DURATION}s" -s "$WORK/create.lua" "http://127.0.0.1:$PG1/api/v1alpha/token/")
+start pg2 env RUST_LOG=warn "$BIN" --store "$PG_DB" serve --listen 127.0.0.1:0
+PG2=$PORT
+# pair URL LUA CONNS PREFIX: wrk on both servers at once; prints "summed-req/s errors".
+pair() {
+  local path=$1 lua=$2 conns=$3
+  PREFIX=a$4 wrk_run -t1 -c"$conns" -d"${DURATION}s" -s "$lua" "http://127.0.0.1:$PG1$path" >"$WORK/pair1" &
+  local first=$!
+  PREFIX=b$4 wrk_run -t1 -c"$conns" -d"${DURATION}s" -s "$lua" "http://127.0.0.1:$PG2$path" >"$WORK/pair2"
+  wait "$first"
+  awk '{ rps += $1; errors += $3 } END { printf "%.2f %d\n", rps, errors }' "$WORK/pair1" "$WORK/pair2"
+}
+read -r PG2_WHO PG2_WHO_ERR < <(pair /api/v1alpha/whoami "$WORK/bearer.lua" 16 w)
+read -r PG2_CREATE PG2_CREATE_ERR < <(pair /api/v1alpha/token/ "$WORK/create.lua" 32 c)
+stop_last
+stop_last
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
 echo
 echo "tokenlife server benchmark ($(nproc) cores, loopback, wrk, ${DURATION}s per run)"
@@ -122,3 +160,12 @@ for N in 100 10000 100000; do
 done
 echo
 echo "non-2xx answers: whoami ${WHO_ERR}, creates ${CREATE_ERR[100]} / ${CREATE_ERR[10000]} / ${CREATE_ERR[100000]}"
+echo
+echo "stores (req/s; 100 tokens stored before the creates; two servers: the same total load split over both)"
+echo
+printf '| %-40s | %10s | %16s | %17s |\n' "run" "JSON store" "PostgreSQL, 1 server" "PostgreSQL, 2 servers"
+printf '|%s|%s|%s|%s|\n' "------------------------------------------" "------------" "----------------------" "-----------------------"
+printf '| %-40s | %10s | %20s | %21s |\n' "GET whoami with Bearer (32 connections)" "$WHO_RPS" "$PG1_WHO" "$PG2_WHO"
+printf '| %-40s | %10s | %20s | %21s |\n' "POST token (64 clients)" "${CREATE_RPS[100]}" "$PG1_CREATE" "$PG2_CREATE"
+echo
+echo "non-2xx answers on PostgreSQL: whoami ${PG1_WHO_ERR} / ${PG2_WHO_ERR}, creates ${PG1_CREATE_ERR} / ${PG2_CREATE_ERR}"

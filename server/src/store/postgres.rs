@@ -42,6 +42,9 @@ const POOL_SIZE: usize = 16;
 /// How long a request waits for a connection, to connect, or to check one, before it
 /// answers `503`.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a store call may take before the request answers `503`: a database that
+/// stopped answering (a network cut) must not hold requests for ever.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Token rows sent in one statement by imports and migrations.
 const BATCH: usize = 2000;
 
@@ -77,6 +80,11 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(POOL_TIMEOUT);
         }
+        // A connection to a host that went silent is found dead within half a minute.
+        config
+            .keepalives_idle(Duration::from_secs(10))
+            .keepalives_interval(Duration::from_secs(5))
+            .keepalives_retries(3);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -589,44 +597,44 @@ impl Drop for PgStore {
 
 impl Store for PgStore {
     fn password(&self, username: &str) -> StoreFuture<'_, Option<PasswordRecord>> {
-        Box::pin(self.password_of(username.to_owned()))
+        timed(self.password_of(username.to_owned()))
     }
 
     fn tokens(&self, username: &str) -> StoreFuture<'_, Vec<(String, TokenRecord)>> {
-        Box::pin(self.tokens_of(username.to_owned()))
+        timed(self.tokens_of(username.to_owned()))
     }
 
     fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>> {
-        Box::pin(self.token_of(username.to_owned(), id.to_owned()))
+        timed(self.token_of(username.to_owned(), id.to_owned()))
     }
 
     fn holds(&self, username: &str, id: &str, fingerprint: &str) -> StoreFuture<'_, Option<bool>> {
-        Box::pin(self.holds_token(username.to_owned(), id.to_owned(), fingerprint.to_owned()))
+        timed(self.holds_token(username.to_owned(), id.to_owned(), fingerprint.to_owned()))
     }
 
     fn is_revoked(&self, id: &str, now: i64) -> StoreFuture<'_, bool> {
         let found = self.revoked_now(Some(id.to_owned()), now);
-        Box::pin(async move { Ok(!found.await?.is_empty()) })
+        timed(async move { Ok(!found.await?.is_empty()) })
     }
 
     fn revoked(&self, now: i64) -> StoreFuture<'_, Vec<(String, i64)>> {
-        Box::pin(self.revoked_now(None, now))
+        timed(self.revoked_now(None, now))
     }
 
     fn users(&self) -> StoreFuture<'_, Vec<UserSummary>> {
-        Box::pin(self.all_users())
+        timed(self.all_users())
     }
 
     fn apply(&self, op: Op) -> StoreFuture<'_, bool> {
-        Box::pin(self.apply_op(op))
+        timed(self.apply_op(op))
     }
 
     fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]> {
-        Box::pin(self.key(name.to_owned()))
+        timed(self.key(name.to_owned()))
     }
 
     fn ready(&self) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
+        timed(async move {
             let client = self.client().await?;
             client.simple_query("SELECT 1").await.map_err(db_error)?;
             Ok(())
@@ -640,16 +648,33 @@ impl Store for PgStore {
 
 impl SharedThrottle for PgStore {
     fn retry_after(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Option<u64>> {
-        Box::pin(self.locked_for(username.to_owned(), now_ms))
+        timed(self.locked_for(username.to_owned(), now_ms))
     }
 
     fn fail(&self, username: &str, now_ms: i64) -> StoreFuture<'_, ()> {
-        Box::pin(self.record_failure(username.to_owned(), now_ms))
+        timed(self.record_failure(username.to_owned(), now_ms))
     }
 
     fn succeed(&self, username: &str) -> StoreFuture<'_, ()> {
-        Box::pin(self.clear_failures(username.to_owned()))
+        timed(self.clear_failures(username.to_owned()))
     }
+}
+
+/// A store call that gives up after [`CALL_TIMEOUT`]. A change cut off this way was not
+/// acknowledged; whether it committed, the next read tells.
+fn timed<'a, T: 'a>(
+    call: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'a,
+) -> StoreFuture<'a, T> {
+    Box::pin(async move {
+        tokio::time::timeout(CALL_TIMEOUT, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Io(format!(
+                    "the database did not answer within {} seconds",
+                    CALL_TIMEOUT.as_secs()
+                )))
+            })
+    })
 }
 
 /// Runs the migrations the database lacks, one transaction each, under the migration
