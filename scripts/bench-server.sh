@@ -163,7 +163,7 @@ echo "non-2xx answers: whoami ${WHO_ERR}, creates ${CREATE_ERR[100]} / ${CREATE_
 echo
 echo "stores (req/s; 100 tokens stored before the creates; two servers: the same total load split over both)"
 echo
-printf '| %-40s | %10s | %16s | %17s |\n' "run" "JSON store" "PostgreSQL, 1 server" "PostgreSQL, 2 servers"
+printf '| %-40s | %10s | %20s | %21s |\n' "run" "JSON store" "PostgreSQL, 1 server" "PostgreSQL, 2 servers"
 printf '|%s|%s|%s|%s|\n' "------------------------------------------" "------------" "----------------------" "-----------------------"
 printf '| %-40s | %10s | %20s | %21s |\n' "GET whoami with Bearer (32 connections)" "$WHO_RPS" "$PG1_WHO" "$PG2_WHO"
 printf '| %-40s | %10s | %20s | %21s |\n' "POST token (64 clients)" "${CREATE_RPS[100]}" "$PG1_CREATE" "$PG2_CREATE"
