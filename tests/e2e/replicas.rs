@@ -24,10 +24,19 @@ fn two_replicas_share_tokens_users_keys_and_throttle() {
     }
     let data = TempDir::new("replicas");
     let dir = data.join("data");
-    let a = Server::start(&dir, &["--alg", "EdDSA"]);
-    let b = Server::start(&dir, &["--alg", "EdDSA"]);
-    assert_eq!(b.admin_password, None, "one admin for the database");
-    let auth = basic("admin", a.admin_password.as_deref().expect("password"));
+    // Both start at once on an empty database: the migrations, the first admin and the
+    // keys are made once.
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| Server::start(&dir, &["--alg", "EdDSA"]));
+        let b = scope.spawn(|| Server::start(&dir, &["--alg", "EdDSA"]));
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    let passwords: Vec<&String> = [&a.admin_password, &b.admin_password]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(passwords.len(), 1, "one admin for the database");
+    let auth = basic("admin", passwords[0]);
     let (ca, cb) = (a.client(), b.client());
 
     // One key, made by the first server, published by both.
@@ -108,6 +117,15 @@ fn two_replicas_share_tokens_users_keys_and_throttle() {
     }
     let (ok, out, _) = run_cli(&dir, &["user", "list"], "");
     assert!(ok && out.contains("admin\tadmin\t100 tokens"), "{out}");
+
+    // A database migrated by a newer tokenlife is refused with a message, not misread.
+    let url = crate::harness::store_args(&dir).pop().expect("url");
+    crate::harness::sql(
+        &url,
+        "INSERT INTO schema_migrations (version, name) VALUES (999, 'future')",
+    );
+    let (ok, _, err) = run_cli(&dir, &["user", "list"], "");
+    assert!(!ok && err.contains("newer than this tokenlife"), "{err}");
 }
 
 /// A cluster of its own (made by `scripts/with-postgres.sh`), because this test stops

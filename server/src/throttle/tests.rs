@@ -30,3 +30,13 @@ fn the_lock_never_exceeds_five_minutes() {
     }
     assert_eq!(throttle.retry_after("mallory"), Some(300));
 }
+
+#[test]
+fn the_shared_rule_is_the_same_one() {
+    // The rule a shared store (PostgreSQL) applies to the counts it keeps.
+    assert_eq!(lock_after(0), None);
+    assert_eq!(lock_after(4), None);
+    assert_eq!(lock_after(5), Some(Duration::from_secs(1)));
+    assert_eq!(lock_after(7), Some(Duration::from_secs(4)));
+    assert_eq!(lock_after(u32::MAX), Some(MAX_LOCK));
+}
