@@ -209,7 +209,8 @@ impl Backend {
 }
 
 async fn open(location: &Location) -> Result<Backend, String> {
-    match &location.store {
+    // An empty TOKENLIFE_STORE means the folder, as if it were not set.
+    match location.store.as_deref().filter(|url| !url.is_empty()) {
         Some(url) => Ok(Backend::Postgres(Arc::new(open_postgres(url).await?))),
         None => JsonStore::open(&location.data)
             .map(|store| Backend::Json(Arc::new(store)))

@@ -190,10 +190,9 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|err| StoreError::Io(format!("cannot reach the database: {err}")))
+        self.pool.get().await.map_err(|err| {
+            StoreError::Io(format!("cannot reach the database: {}", with_causes(&err)))
+        })
     }
 
     async fn password_of(&self, username: String) -> Result<Option<PasswordRecord>, StoreError> {
@@ -838,7 +837,22 @@ fn parse_password(text: &str) -> Result<PasswordRecord, StoreError> {
 
 /// A database failure: the database is away, or refused a statement.
 fn db_error(err: tokio_postgres::Error) -> StoreError {
-    StoreError::Io(format!("database: {err}"))
+    StoreError::Io(format!("database: {}", with_causes(&err)))
+}
+
+/// An error and its causes on one line ("error connecting to server: Connection refused").
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(next) = cause {
+        let part = next.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = next.source();
+    }
+    text
 }
 
 /// A failure inserting a token: no such user, or a description the user already has.
