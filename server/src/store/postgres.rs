@@ -359,6 +359,16 @@ impl PgStore {
                     .query_one(&statement, &[&id, &user, &now])
                     .await
                     .map_err(db_error)?;
+                // Now and then, forget revocations of tokens that have expired anyway (the
+                // JSON store does it at compaction); the answer does not depend on it.
+                if one_in_64() {
+                    let pruned = client
+                        .execute("DELETE FROM revoked WHERE exp <= $1", &[&now])
+                        .await;
+                    if let Err(err) = pruned {
+                        tracing::warn!(error = %err, "cannot prune the revoked list");
+                    }
+                }
                 Ok(row.get::<_, i64>(0) > 0)
             }
             Op::AddUser(new) => {
@@ -560,8 +570,7 @@ impl PgStore {
                 .map_err(db_error)?;
         }
         // Now and then, forget the names whose failures are old and not locked.
-        let mut dice = [0u8; 1];
-        if getrandom::fill(&mut dice).is_ok() && dice[0] == 0 {
+        if one_in_64() {
             client
                 .execute(
                     "DELETE FROM sign_in_failures WHERE last_ms < $1 - $2 \
@@ -796,6 +805,12 @@ async fn insert_tokens(
         .map_err(token_error)?;
     }
     Ok(())
+}
+
+/// True about once in 64 calls: for housekeeping that need not run every time.
+fn one_in_64() -> bool {
+    let mut dice = [0u8; 1];
+    getrandom::fill(&mut dice).is_ok() && dice[0] < 4
 }
 
 /// A token record from the columns of [`TOKEN_COLUMNS`] starting at `at`.
