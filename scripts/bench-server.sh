@@ -10,8 +10,9 @@
 # Takes about three minutes after the build. DURATION (seconds per run, default 10) can be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Run under a throwaway PostgreSQL cluster (the script calls itself once inside it).
-if [ -z "${TOKENLIFE_TEST_PG:-}" ]; then
+# Run under a throwaway PostgreSQL cluster (the script calls itself once inside it);
+# without PostgreSQL installed, the store table is left out.
+if [ -z "${TOKENLIFE_TEST_PG:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   exec bash scripts/with-postgres.sh bash "$0" "$@"
 fi
 DURATION=${DURATION:-10}
@@ -117,6 +118,7 @@ for N in 100 10000 100000; do
   stop_last
 done
 
+if [ -n "${TOKENLIFE_TEST_PG:-}" ]; then
 # (c) PostgreSQL: one server, then two on the same database with the load split in halves
 # (two wrk at once, their req/s added).
 PG_DB="${TOKENLIFE_TEST_PG%/*}/bench"
@@ -146,6 +148,7 @@ read -r PG2_WHO PG2_WHO_ERR < <(pair /api/v1alpha/whoami "$WORK/bearer.lua" 16 w
 read -r PG2_CREATE PG2_CREATE_ERR < <(pair /api/v1alpha/token/ "$WORK/create.lua" 32 c)
 stop_last
 stop_last
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
 echo
@@ -160,6 +163,7 @@ for N in 100 10000 100000; do
 done
 echo
 echo "non-2xx answers: whoami ${WHO_ERR}, creates ${CREATE_ERR[100]} / ${CREATE_ERR[10000]} / ${CREATE_ERR[100000]}"
+[ -n "${TOKENLIFE_TEST_PG:-}" ] || exit 0
 echo
 echo "stores (req/s; 100 tokens stored before the creates; two servers: the same total load split over both)"
 echo
