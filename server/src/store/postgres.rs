@@ -21,6 +21,7 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokenlife_core::TokenRecord;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
@@ -195,31 +196,48 @@ impl PgStore {
         })
     }
 
-    async fn password_of(&self, username: String) -> Result<Option<PasswordRecord>, StoreError> {
+    /// One statement on a pooled connection, prepared once per connection.
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached("SELECT password FROM users WHERE username = $1")
-            .await
-            .map_err(db_error)?;
-        let row = client
-            .query_opt(&statement, &[&username])
-            .await
-            .map_err(db_error)?;
+        let statement = client.prepare_cached(sql).await.map_err(db_error)?;
+        client.query(&statement, params).await.map_err(db_error)
+    }
+
+    /// [`PgStore::query`] for at most one row.
+    async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(db_error)?;
+        client.query_opt(&statement, params).await.map_err(db_error)
+    }
+
+    /// [`PgStore::query`] for a statement that returns no rows.
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(db_error)?;
+        client.execute(&statement, params).await.map_err(db_error)
+    }
+
+    async fn password_of(&self, username: String) -> Result<Option<PasswordRecord>, StoreError> {
+        let row = self
+            .query_opt(
+                "SELECT password FROM users WHERE username = $1",
+                &[&username],
+            )
+            .await?;
         row.map(|row| parse_password(row.get(0))).transpose()
     }
 
     async fn tokens_of(&self, username: String) -> Result<Vec<(String, TokenRecord)>, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(&format!(
-                "SELECT id, {TOKEN_COLUMNS} FROM tokens WHERE username = $1 ORDER BY id"
-            ))
-            .await
-            .map_err(db_error)?;
-        let rows = client
-            .query(&statement, &[&username])
-            .await
-            .map_err(db_error)?;
+        let sql = format!("SELECT id, {TOKEN_COLUMNS} FROM tokens WHERE username = $1 ORDER BY id");
+        let rows = self.query(&sql, &[&username]).await?;
         Ok(rows
             .iter()
             .map(|row| (row.get(0), token_record(row, 1)))
@@ -231,17 +249,8 @@ impl PgStore {
         username: String,
         id: String,
     ) -> Result<Option<TokenRecord>, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(&format!(
-                "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND username = $2"
-            ))
-            .await
-            .map_err(db_error)?;
-        let row = client
-            .query_opt(&statement, &[&id, &username])
-            .await
-            .map_err(db_error)?;
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND username = $2");
+        let row = self.query_opt(&sql, &[&id, &username]).await?;
         Ok(row.map(|row| token_record(&row, 0)))
     }
 
@@ -252,15 +261,12 @@ impl PgStore {
         fingerprint: String,
     ) -> Result<Option<bool>, StoreError> {
         use subtle::ConstantTimeEq;
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached("SELECT fingerprint FROM tokens WHERE id = $1 AND username = $2")
-            .await
-            .map_err(db_error)?;
-        let row = client
-            .query_opt(&statement, &[&id, &username])
-            .await
-            .map_err(db_error)?;
+        let row = self
+            .query_opt(
+                "SELECT fingerprint FROM tokens WHERE id = $1 AND username = $2",
+                &[&id, &username],
+            )
+            .await?;
         Ok(row.map(|row| {
             let stored: &str = row.get(0);
             bool::from(stored.as_bytes().ct_eq(fingerprint.as_bytes()))
@@ -524,15 +530,12 @@ impl PgStore {
     }
 
     async fn locked_for(&self, username: String, now_ms: i64) -> Result<Option<u64>, StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached("SELECT locked_until_ms FROM sign_in_failures WHERE username = $1")
-            .await
-            .map_err(db_error)?;
-        let row = client
-            .query_opt(&statement, &[&username])
-            .await
-            .map_err(db_error)?;
+        let row = self
+            .query_opt(
+                "SELECT locked_until_ms FROM sign_in_failures WHERE username = $1",
+                &[&username],
+            )
+            .await?;
         let until: Option<i64> = row.and_then(|row| row.get(0));
         Ok(until.filter(|&until| until > now_ms).map(|until| {
             let millis = u64::try_from(until - now_ms).unwrap_or(0);
@@ -584,15 +587,11 @@ impl PgStore {
     }
 
     async fn clear_failures(&self, username: String) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached("DELETE FROM sign_in_failures WHERE username = $1")
-            .await
-            .map_err(db_error)?;
-        client
-            .execute(&statement, &[&username])
-            .await
-            .map_err(db_error)?;
+        self.execute(
+            "DELETE FROM sign_in_failures WHERE username = $1",
+            &[&username],
+        )
+        .await?;
         Ok(())
     }
 }
