@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::jws::Compact;
@@ -90,13 +91,28 @@ pub fn inspect(token: &str, now: f64, leeway: u64) -> Result<Inspection, Error> 
 }
 
 /// A token's header and claims as JSON, **without checking its signature**, for showing
-/// a token to a person.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// a token to a person. Both are kept as the token wrote them (raw JSON text), so a
+/// person sees the members in the token's order; [`Decoded::header_value`] and
+/// [`Decoded::claims_value`] give them as values to look into.
+#[derive(Debug, Clone, Serialize)]
 pub struct Decoded {
-    /// The JOSE header.
-    pub header: serde_json::Value,
-    /// The claims.
-    pub claims: serde_json::Value,
+    /// The JOSE header, a JSON object as the token has it.
+    pub header: Box<RawValue>,
+    /// The claims, a JSON object as the token has it.
+    pub claims: Box<RawValue>,
+}
+
+impl Decoded {
+    /// The header as a JSON value.
+    pub fn header_value(&self) -> serde_json::Value {
+        // The text was checked to be a JSON object when the token was decoded.
+        serde_json::from_str(self.header.get()).unwrap_or_default()
+    }
+
+    /// The claims as a JSON value.
+    pub fn claims_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.claims.get()).unwrap_or_default()
+    }
 }
 
 /// Decodes any JWS compact token's header and claims without judging them.
@@ -106,17 +122,21 @@ pub struct Decoded {
 /// `malformed` when a part is not base64url or not a JSON object.
 ///
 /// ```
-/// let decoded = tokenlife_core::decode_unverified("eyJhbGciOiJub25lIn0.eyJhIjoxfQ.")?;
-/// assert_eq!(decoded.header["alg"], "none");
-/// assert_eq!(decoded.claims["a"], 1);
+/// // {"alg":"none"} . {"b":2,"a":1}
+/// let decoded = tokenlife_core::decode_unverified("eyJhbGciOiJub25lIn0.eyJiIjoyLCJhIjoxfQ.")?;
+/// assert_eq!(decoded.header_value()["alg"], "none");
+/// assert_eq!(decoded.claims.get(), r#"{"b":2,"a":1}"#);
+/// assert_eq!(decoded.claims_value()["a"], 1);
 /// # Ok::<(), tokenlife_core::Error>(())
 /// ```
 pub fn decode_unverified(token: &str) -> Result<Decoded, Error> {
     let compact = Compact::split(token)?;
-    let object = |bytes: Vec<u8>, name: &str| -> Result<serde_json::Value, Error> {
-        match serde_json::from_slice(&bytes) {
-            Ok(value @ serde_json::Value::Object(_)) => Ok(value),
-            _ => Err(Error::malformed(format!("{name} is not a JSON object"))),
+    let object = |bytes: Vec<u8>, name: &str| -> Result<Box<RawValue>, Error> {
+        let not_object = || Error::malformed(format!("{name} is not a JSON object"));
+        let text = String::from_utf8(bytes).map_err(|_| not_object())?;
+        match RawValue::from_string(text) {
+            Ok(raw) if raw.get().starts_with('{') => Ok(raw),
+            _ => Err(not_object()),
         }
     };
     Ok(Decoded {

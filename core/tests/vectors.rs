@@ -229,7 +229,7 @@ fn signer_round_trip_and_pinning() {
     );
     let header = tokenlife_core::decode_unverified(&ed_token)
         .expect("decode")
-        .header;
+        .header_value();
     assert_eq!(
         (header["alg"].as_str(), header["typ"].as_str()),
         (Some("EdDSA"), Some("JWT"))
@@ -238,7 +238,7 @@ fn signer_round_trip_and_pinning() {
     assert!(
         tokenlife_core::decode_unverified(&hs_token)
             .expect("decode")
-            .header
+            .header_value()
             .get("kid")
             .is_none()
     );

@@ -482,7 +482,7 @@ fn never_stored_token_is_refused_and_wrong_issuer_too() {
     let real = created["jwt_token"].as_str().expect("token");
     let decoded = tokenlife_core::decode_unverified(real).expect("decode");
     let mut claims: tokenlife_core::Claims =
-        serde_json::from_value(decoded.claims).expect("claims");
+        serde_json::from_value(decoded.claims_value()).expect("claims");
     claims.iat -= 1;
     let twin = signer.sign(&claims).expect("sign");
     let response = client.get("/api/v1alpha/whoami", &[bearer(&twin)]);
@@ -575,7 +575,7 @@ fn whoami_forward_auth_scopes_and_revocation() {
     // The scoped token's claims carry its patterns.
     let decoded = tokenlife_core::decode_unverified(&scoped).expect("decode");
     assert_eq!(
-        decoded.claims["jwt_token_endpoints"],
+        decoded.claims_value()["jwt_token_endpoints"],
         json!(["GET /api/v1alpha/wallets/*"])
     );
 
@@ -610,7 +610,7 @@ fn whoami_forward_auth_scopes_and_revocation() {
     );
     let exp = tokenlife_core::decode_unverified(&token)
         .expect("decode")
-        .claims["exp"]
+        .claims_value()["exp"]
         .clone();
     for path in ["/api/v1alpha/revoked", "/api/v1alpha/revoked/"] {
         let list = client.get(path, &[]).json();

@@ -26,7 +26,7 @@ fn life_vectors() {
         let token = created["jwt_token"].as_str().expect("token");
         let claims = tokenlife_core::decode_unverified(token)
             .expect("decode")
-            .claims;
+            .claims_value();
         assert_eq!(
             claims["exp"]
                 .as_i64()

@@ -118,9 +118,10 @@ pub fn parse(
 /// The record of a Specter token: its times come from its own claims (read without the
 /// key, which only Specter has), its life from Specter's record.
 fn token_record(token: &SpecterToken) -> Result<TokenRecord, String> {
-    let decoded =
-        tokenlife_core::decode_unverified(&token.jwt_token).map_err(|err| err.to_string())?;
-    let exp = decoded.claims["exp"]
+    let claims = tokenlife_core::decode_unverified(&token.jwt_token)
+        .map_err(|err| err.to_string())?
+        .claims_value();
+    let exp = claims["exp"]
         .as_i64()
         .ok_or("the token has no integer exp")?;
     let life = match &token.jwt_token_life {
@@ -130,7 +131,7 @@ fn token_record(token: &SpecterToken) -> Result<TokenRecord, String> {
         }
         _ => None,
     };
-    let iat = decoded.claims["iat"]
+    let iat = claims["iat"]
         .as_i64()
         .or(life.and_then(|l| exp.checked_sub(l)))
         .ok_or("the token has no iat and no life")?;

@@ -165,6 +165,15 @@ describe('decode', () => {
     assert.deepEqual(decoded, { header: { alg: 'EdDSA', typ: 'JWT', kid: peers.kid }, claims });
     assert.deepEqual(decode(peers.unsecured(claims)[0]).header, { alg: 'none' });
   });
+  it('keeps the members in the order the token has them', async () => {
+    // A person reading a token sees it as written: here iss first and username last, which
+    // neither alphabetical order nor tokenlife's own order would give.
+    const { username, ...rest } = peers.claimsFor({});
+    const claims = { iss: rest.iss, ...rest, username };
+    const token = await peers.joseEd25519(claims);
+    assert.deepEqual(Object.keys(decode(token).claims), Object.keys(claims));
+    assert.deepEqual(Object.keys(decode(token).header), ['alg', 'typ', 'kid']);
+  });
   it('throws malformed when a part is not base64url JSON', () => {
     throwsCode(() => decode('abc'), 'malformed');
     throwsCode(() => decode('e30.bm90IGpzb24.'), 'malformed');
