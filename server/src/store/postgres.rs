@@ -104,6 +104,12 @@ impl PgStore {
         let store = PgStore { pool };
         let mut client = store.client().await?;
         migrate(&mut client).await?;
+        // The housekeeping statements run about once in 64 calls, too rarely for a test to
+        // be sure to meet them: preparing them here has the database check them at every
+        // start.
+        for sql in [PRUNE_REVOKED, FORGET_FAILURES] {
+            client.prepare_cached(sql).await.map_err(db_error)?;
+        }
         Ok(store)
     }
 
@@ -368,9 +374,7 @@ impl PgStore {
                 // Now and then, forget revocations of tokens that have expired anyway (the
                 // JSON store does it at compaction); the answer does not depend on it.
                 if one_in_64() {
-                    let pruned = client
-                        .execute("DELETE FROM revoked WHERE exp <= $1", &[&now])
-                        .await;
+                    let pruned = client.execute(PRUNE_REVOKED, &[&now]).await;
                     if let Err(err) = pruned {
                         tracing::warn!(error = %err, "cannot prune the revoked list");
                     }
@@ -573,15 +577,11 @@ impl PgStore {
                 .map_err(db_error)?;
         }
         // Now and then, forget the names whose failures are old and not locked.
-        if one_in_64() {
-            client
-                .execute(
-                    "DELETE FROM sign_in_failures WHERE last_ms < $1 - $2 \
-                     AND COALESCE(locked_until_ms, 0) < $1",
-                    &[&now_ms, &forget],
-                )
-                .await
-                .map_err(db_error)?;
+        // Housekeeping: its failure must not fail the sign-in that happened to run it.
+        if one_in_64()
+            && let Err(err) = client.execute(FORGET_FAILURES, &[&now_ms, &forget]).await
+        {
+            tracing::warn!(error = %err, "cannot forget old failed sign-ins");
         }
         Ok(())
     }
@@ -807,6 +807,14 @@ async fn insert_tokens(
 }
 
 /// True about once in 64 calls: for housekeeping that need not run every time.
+/// Forgets revocations of tokens that have expired anyway.
+const PRUNE_REVOKED: &str = "DELETE FROM revoked WHERE exp <= $1";
+
+/// Forgets the names whose failures are old (`$1` now, `$2` how long they count, in
+/// milliseconds) and not locked. The casts are needed: `$1 - $2` alone has no type.
+const FORGET_FAILURES: &str = "DELETE FROM sign_in_failures \
+     WHERE last_ms < $1::int8 - $2::int8 AND COALESCE(locked_until_ms, 0) < $1::int8";
+
 fn one_in_64() -> bool {
     let mut dice = [0u8; 1];
     getrandom::fill(&mut dice).is_ok() && dice[0] < 4
