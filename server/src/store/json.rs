@@ -306,14 +306,7 @@ impl JsonStore {
                     (user.id.clone(), imported)
                 })
                 .collect();
-            let mut revoked: Vec<(String, i64)> = s
-                .revoked
-                .iter()
-                .filter(|&(_, &exp)| exp > now)
-                .map(|(id, &exp)| (id.clone(), exp))
-                .collect();
-            revoked.sort();
-            (users, revoked)
+            (users, s.unexpired_revoked(now))
         })?;
         let mut keys = Vec::new();
         for name in ["hs256", "ed25519"] {
@@ -392,16 +385,7 @@ impl Store for JsonStore {
     }
 
     fn revoked(&self, now: i64) -> StoreFuture<'_, Vec<(String, i64)>> {
-        let result = self.read(|s| {
-            let mut list: Vec<(String, i64)> = s
-                .revoked
-                .iter()
-                .filter(|&(_, &exp)| exp > now)
-                .map(|(id, &exp)| (id.clone(), exp))
-                .collect();
-            list.sort();
-            list
-        });
+        let result = self.read(|s| s.unexpired_revoked(now));
         Box::pin(std::future::ready(result))
     }
 
@@ -923,6 +907,18 @@ impl Inner {
 }
 
 impl State {
+    /// The revoked ids whose tokens have not expired yet at `now`, with their `exp`, by id.
+    fn unexpired_revoked(&self, now: i64) -> Vec<(String, i64)> {
+        let mut list: Vec<(String, i64)> = self
+            .revoked
+            .iter()
+            .filter(|&(_, &exp)| exp > now)
+            .map(|(id, &exp)| (id.clone(), exp))
+            .collect();
+        list.sort();
+        list
+    }
+
     fn insert_user(&mut self, user: StoredUser) {
         let mut descriptions = HashMap::new();
         for token in user.jwt_tokens.values() {
