@@ -105,20 +105,10 @@ fn token_management_rows() {
     }
 
     // Delete, with and without the slash; then 404.
-    let response = client.send(
-        "DELETE",
-        &format!("{TOKENS}{id}"),
-        std::slice::from_ref(&auth),
-        None,
-    );
+    let response = client.delete(&format!("{TOKENS}{id}"), std::slice::from_ref(&auth));
     assert_eq!(response.status, 200);
     assert_eq!(response.json(), json!({"message": "Token deleted"}));
-    let response = client.send(
-        "DELETE",
-        &format!("{TOKENS}{id}/"),
-        std::slice::from_ref(&auth),
-        None,
-    );
+    let response = client.delete(&format!("{TOKENS}{id}/"), std::slice::from_ref(&auth));
     assert_eq!(response.status, 404);
     assert_eq!(
         response.message(),
@@ -383,7 +373,7 @@ fn authentication_failures_are_401_with_challenges() {
         "Basic",
     );
     check(
-        client.send("DELETE", &format!("{TOKENS}x/"), &[], None),
+        client.delete(&format!("{TOKENS}x/"), &[]),
         "missing_credentials",
         "Basic",
     );
@@ -585,12 +575,7 @@ fn whoami_forward_auth_scopes_and_revocation() {
     assert_eq!(revoked.json()["revoked"], json!([]));
     assert_eq!(
         client
-            .send(
-                "DELETE",
-                &format!("{TOKENS}{id}/"),
-                std::slice::from_ref(&auth),
-                None
-            )
+            .delete(&format!("{TOKENS}{id}/"), std::slice::from_ref(&auth))
             .status,
         200
     );
@@ -644,12 +629,7 @@ fn users_are_isolated() {
     );
     assert_eq!(
         client
-            .send(
-                "DELETE",
-                &format!("{TOKENS}{admin_id}/"),
-                std::slice::from_ref(&bob),
-                None
-            )
+            .delete(&format!("{TOKENS}{admin_id}/"), std::slice::from_ref(&bob))
             .status,
         404
     );

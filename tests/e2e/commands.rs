@@ -231,9 +231,7 @@ fn expired_tokens_report_zero_and_are_refused() {
     );
     // Deleting an expired token does not list it as revoked.
     assert_eq!(
-        client
-            .send("DELETE", &format!("{TOKENS}{id}/"), &[auth], None)
-            .status,
+        client.delete(&format!("{TOKENS}{id}/"), &[auth]).status,
         200
     );
     assert_eq!(
@@ -290,9 +288,7 @@ fn migrate_moves_a_folder_to_postgres_and_tokens_keep_working() {
         revoked_token = gone["jwt_token"].as_str().expect("t").to_owned();
         let path = format!("{TOKENS}{}/", gone["jwt_token_id"].as_str().expect("id"));
         assert_eq!(
-            client
-                .send("DELETE", &path, std::slice::from_ref(&auth), None)
-                .status,
+            client.delete(&path, std::slice::from_ref(&auth)).status,
             200
         );
         json.stop();

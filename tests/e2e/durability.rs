@@ -278,13 +278,8 @@ fn two_servers_on_one_folder_see_each_other() {
     }
     // A delete on b revokes on a at its next request.
     assert_eq!(
-        cb.send(
-            "DELETE",
-            &format!("{TOKENS}{id}/"),
-            std::slice::from_ref(&auth),
-            None
-        )
-        .status,
+        cb.delete(&format!("{TOKENS}{id}/"), std::slice::from_ref(&auth))
+            .status,
         200
     );
     assert_eq!(

@@ -396,6 +396,11 @@ impl Client {
         self.send("GET", path, headers, None)
     }
 
+    /// DELETE without a body.
+    pub fn delete(&self, path: &str, headers: &[(String, String)]) -> Response {
+        self.send("DELETE", path, headers, None)
+    }
+
     /// POST with a JSON body.
     pub fn post_json(&self, path: &str, headers: &[(String, String)], body: &Value) -> Response {
         let mut headers = headers.to_vec();

@@ -60,11 +60,7 @@ fn two_replicas_share_tokens_users_keys_and_throttle() {
     assert_eq!(duplicate.status, 400);
     assert_eq!(duplicate.code(), "duplicate_description");
     let path = format!("{TOKENS}{id}/");
-    assert_eq!(
-        cb.send("DELETE", &path, std::slice::from_ref(&auth), None)
-            .status,
-        200
-    );
+    assert_eq!(cb.delete(&path, std::slice::from_ref(&auth)).status, 200);
     let refused = ca.get("/api/v1alpha/whoami", &[bearer(token)]);
     assert_eq!(refused.status, 401);
     assert_eq!(refused.code(), "token_revoked");
