@@ -1,5 +1,7 @@
 //! The claims every tokenlife token carries, and the store's record of a token.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -84,6 +86,59 @@ impl Claims {
     /// The life the token was issued with, `exp - iat`, in seconds (0 if `exp < iat`).
     pub fn life(&self) -> u64 {
         u64::try_from(self.exp.saturating_sub(self.iat)).unwrap_or(0)
+    }
+}
+
+/// [`Claims`] as read from a token's payload, their strings borrowed from the payload
+/// where the JSON has no escapes: what [`crate::Verifier::verify_in`] returns, so that a
+/// caller who only reads the claims allocates nothing. The fields are those of [`Claims`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ClaimsRef<'a> {
+    /// The owner's username.
+    #[serde(borrow)]
+    pub username: Cow<'a, str>,
+    /// The token's id.
+    #[serde(borrow)]
+    pub jwt_token_id: Cow<'a, str>,
+    /// The description given at creation.
+    #[serde(borrow)]
+    pub jwt_token_description: Cow<'a, str>,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expires at, Unix seconds.
+    pub exp: i64,
+    /// The username again.
+    #[serde(borrow)]
+    pub sub: Cow<'a, str>,
+    /// The token id again.
+    #[serde(borrow)]
+    pub jti: Cow<'a, str>,
+    /// The issuing server's name.
+    #[serde(borrow)]
+    pub iss: Cow<'a, str>,
+    /// Endpoint patterns, if any (rare, so owned).
+    #[serde(default)]
+    pub jwt_token_endpoints: Option<Vec<String>>,
+    /// Not before, Unix seconds, if any.
+    #[serde(default)]
+    pub nbf: Option<i64>,
+}
+
+impl ClaimsRef<'_> {
+    /// The same claims, owning their strings.
+    pub fn into_owned(self) -> Claims {
+        Claims {
+            username: self.username.into_owned(),
+            jwt_token_id: self.jwt_token_id.into_owned(),
+            jwt_token_description: self.jwt_token_description.into_owned(),
+            iat: self.iat,
+            exp: self.exp,
+            sub: self.sub.into_owned(),
+            jti: self.jti.into_owned(),
+            iss: self.iss.into_owned(),
+            jwt_token_endpoints: self.jwt_token_endpoints,
+            nbf: self.nbf,
+        }
     }
 
     /// Checks that the Specter names and the RFC 7519 names agree.

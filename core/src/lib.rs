@@ -2,7 +2,7 @@
 //! browser alike.
 //!
 //! - [`Life`]: the one parser and formatter of token lives ("6 minutes", "1h30m").
-//! - [`Claims`], [`TokenId`], [`TokenRecord`]: what a token says and what a store keeps.
+//! - [`Claims`] ([`ClaimsRef`] borrowed), [`TokenId`], [`TokenRecord`]: what a token says and what a store keeps.
 //! - [`remaining_life`], [`expiry_status`]: a token's life at a caller-given `now`.
 //! - [`Signer`], [`Verifier`], [`VerifyOptions`]: HS256 and EdDSA, algorithm pinned by key.
 //! - [`inspect`], [`decode_unverified`]: read a token without its key.
@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+mod base64url;
 mod claims;
 mod error;
 mod inspect;
@@ -25,7 +26,7 @@ mod sign;
 mod time;
 mod verify;
 
-pub use claims::{Claims, TokenId, TokenRecord, fingerprint};
+pub use claims::{Claims, ClaimsRef, TokenId, TokenRecord, fingerprint};
 pub use error::{Error, ErrorKind};
 pub use inspect::{Decoded, Inspection, decode_unverified, inspect};
 pub use life::{Life, LifeError, format_life};

@@ -1,13 +1,14 @@
 //! Verification: the key pinned to its algorithm, the signature, then the claims.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use serde::Deserialize;
 
 use crate::claims::mismatch;
 use crate::jws::{Compact, Header};
 use crate::keys::{Ed25519Public, Hs256};
-use crate::{Claims, Error, ErrorKind};
+use crate::{Claims, ClaimsRef, Error, ErrorKind};
 
 /// Verifies tokens against one key or a JWKS; build it once and reuse it.
 ///
@@ -207,11 +208,41 @@ impl Verifier {
     ///
     /// The first check that fails, as an [`Error`] whose `code()` is the SPEC's.
     pub fn verify(&self, token: &str, options: &VerifyOptions<'_>) -> Result<Claims, Error> {
-        let payload = self.verify_signature_only(token)?;
-        let claims: Claims = serde_json::from_str(crate::jws::utf8(&payload, "claims")?)
-            .map_err(|err| Error::malformed(format!("claims: {err}")))?;
+        self.verify_in(token, options, &mut Vec::new())
+            .map(ClaimsRef::into_owned)
+    }
+
+    /// [`Verifier::verify`], with the token decoded into `scratch` (cleared first) and the
+    /// claims borrowed from it: a caller that keeps `scratch` between calls verifies
+    /// without allocating.
+    ///
+    /// ```
+    /// use tokenlife_core::{Claims, Life, Signer, TokenId, Verifier, VerifyOptions};
+    /// let claims = Claims::new("alice", TokenId::from_random_bytes([1; 16]), "ci",
+    ///     Life::parse("6m")?, 100, "tokenlife")?;
+    /// let token = Signer::hs256(b"secret")?.sign(&claims)?;
+    /// let mut scratch = Vec::new();
+    /// let seen = Verifier::hs256(b"secret")?.verify_in(&token, &VerifyOptions::at(200.0), &mut scratch)?;
+    /// assert_eq!(seen.username, "alice");
+    /// # Ok::<(), tokenlife_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    pub fn verify_in<'b>(
+        &self,
+        token: &str,
+        options: &VerifyOptions<'_>,
+        scratch: &'b mut Vec<u8>,
+    ) -> Result<ClaimsRef<'b>, Error> {
+        let payload = self.check_signature(token, scratch)?;
+        let scratch: &'b Vec<u8> = scratch;
+        let claims: ClaimsRef<'b> =
+            serde_json::from_str(crate::jws::utf8(&scratch[payload], "claims")?)
+                .map_err(|err| Error::malformed(format!("claims: {err}")))?;
         claims.check_twins()?;
-        check_times(&claims, options)?;
+        check_times(claims.exp, claims.nbf, options)?;
         if let Some(issuer) = options.issuer
             && claims.iss != issuer
         {
@@ -222,10 +253,10 @@ impl Verifier {
         }
         if options
             .revoked
-            .is_some_and(|revoked| revoked.contains(&claims.jwt_token_id))
+            .is_some_and(|revoked| revoked.contains(&*claims.jwt_token_id))
         {
             return Err(ErrorKind::Revoked {
-                id: claims.jwt_token_id,
+                id: claims.jwt_token_id.into_owned(),
             }
             .into());
         }
@@ -240,23 +271,32 @@ impl Verifier {
     ///
     /// `malformed`, `unknown_key`, `alg_not_allowed` or `bad_signature`.
     pub fn verify_signature_only(&self, token: &str) -> Result<Vec<u8>, Error> {
+        let mut scratch = Vec::new();
+        let payload = self.check_signature(token, &mut scratch)?;
+        scratch.truncate(payload.end);
+        scratch.drain(..payload.start);
+        Ok(scratch)
+    }
+
+    /// Decodes the token into `scratch` (cleared first) and checks its header, key,
+    /// algorithm and signature; returns where the payload is in `scratch`.
+    fn check_signature(&self, token: &str, scratch: &mut Vec<u8>) -> Result<Range<usize>, Error> {
         // Every part is decoded before any key is tried: garbage is `malformed`, whatever
         // its signature, and costs no HMAC.
         let compact = Compact::split(token)?;
-        let payload = compact.payload_bytes()?;
-        let signature = compact.signature_bytes()?;
-        compact.with_header(|header: Header<'_>| {
-            header.reject_crit()?;
-            let key = self.select(header.kid.as_deref())?;
-            if !key.allows(&header.alg) {
-                return Err(ErrorKind::AlgNotAllowed {
-                    alg: header.alg.into_owned(),
-                }
-                .into());
+        scratch.clear();
+        let parts = compact.decode_into(scratch)?;
+        let header = Header::parse(&scratch[parts.header])?;
+        header.reject_crit()?;
+        let key = self.select(header.kid.as_deref())?;
+        if !key.allows(&header.alg) {
+            return Err(ErrorKind::AlgNotAllowed {
+                alg: header.alg.into_owned(),
             }
-            key.check(compact.signing_input(token), &signature)
-        })?;
-        Ok(payload)
+            .into());
+        }
+        key.check(compact.signing_input(token), &scratch[parts.signature])?;
+        Ok(parts.payload)
     }
 
     fn select(&self, kid: Option<&str>) -> Result<&Key, Error> {
@@ -282,16 +322,16 @@ impl Verifier {
     }
 }
 
-fn check_times(claims: &Claims, options: &VerifyOptions<'_>) -> Result<(), Error> {
+fn check_times(exp: i64, nbf: Option<i64>, options: &VerifyOptions<'_>) -> Result<(), Error> {
     let leeway = options.leeway as f64;
-    if options.now >= claims.exp as f64 + leeway {
+    if options.now >= exp as f64 + leeway {
         return Err(ErrorKind::Expired {
-            exp: claims.exp,
+            exp,
             now: options.now,
         }
         .into());
     }
-    if let Some(nbf) = claims.nbf
+    if let Some(nbf) = nbf
         && options.now + leeway < nbf as f64
     {
         return Err(ErrorKind::NotYetValid {

@@ -52,7 +52,16 @@ pub(crate) fn now(value: JsValue) -> Result<f64, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(clock::now());
     }
-    match value.as_f64() {
+    given_now(value.as_f64())
+}
+
+/// A given `now` (`None` when it is not a number).
+///
+/// # Errors
+///
+/// A `TypeError` unless it is a finite number.
+pub(crate) fn given_now(now: Option<f64>) -> Result<f64, JsValue> {
+    match now {
         Some(now) if now.is_finite() => Ok(now),
         _ => Err(error::type_error(
             "`now` must be a finite number of Unix seconds",
@@ -69,7 +78,16 @@ pub(crate) fn leeway(value: JsValue) -> Result<u64, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(0);
     }
-    match value.as_f64() {
+    given_leeway(value.as_f64())
+}
+
+/// A given `leeway` (`None` when it is not a number).
+///
+/// # Errors
+///
+/// A `TypeError` unless it is a whole number of seconds, 0 or more.
+pub(crate) fn given_leeway(leeway: Option<f64>) -> Result<u64, JsValue> {
+    match leeway {
         // Whole, non-negative and below 2^53, so the cast is exact.
         Some(secs) if secs >= 0.0 && secs.fract() == 0.0 && secs <= 9_007_199_254_740_991.0 => {
             Ok(secs as u64)

@@ -139,6 +139,18 @@ impl Verifier {
     ) -> Result<tokenlife_core::Claims, JsValue> {
         self.0.verify(token, checks).map_err(error::into_error)
     }
+
+    /// Core's `verify_in`: the claims borrowed from `scratch`, for the packed export.
+    pub(crate) fn check_in<'b>(
+        &self,
+        token: &str,
+        checks: &tokenlife_core::VerifyOptions<'_>,
+        scratch: &'b mut Vec<u8>,
+    ) -> Result<tokenlife_core::ClaimsRef<'b>, JsValue> {
+        self.0
+            .verify_in(token, checks, scratch)
+            .map_err(error::into_error)
+    }
 }
 
 const KEY_HELP: &str =

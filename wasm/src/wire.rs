@@ -18,15 +18,20 @@ use wasm_bindgen::prelude::*;
 use crate::{Verifier, clock, options};
 
 thread_local! {
-    static WIRE: RefCell<Wire> = const { RefCell::new(Wire { input: Vec::new(), record: Vec::new() }) };
+    static WIRE: RefCell<Wire> = const {
+        RefCell::new(Wire { input: Vec::new(), record: Vec::new(), scratch: Vec::new() })
+    };
 }
 
-/// The two buffers shared with `tokenlife.js`.
+/// The two buffers shared with `tokenlife.js`, and core's scratch buffer, kept between
+/// calls so that a verify allocates nothing.
 struct Wire {
     /// Where JavaScript writes the token's UTF-8 bytes.
     input: Vec<u8>,
     /// Where Rust writes the answer, laid out as [`Record`] says.
     record: Vec<u8>,
+    /// Where core decodes the token ([`tokenlife_core::Verifier::verify_in`]).
+    scratch: Vec<u8>,
 }
 
 /// The layout of an answer in [`Wire::record`], little-endian, read with a `DataView`:
@@ -82,7 +87,7 @@ pub fn wire_input(len: usize) -> usize {
 #[wasm_bindgen(js_name = wireInspect, skip_typescript)]
 pub fn wire_inspect(len: usize, now: f64, leeway: f64) -> Result<usize, JsValue> {
     let (now, leeway) = times(now, leeway)?;
-    with_token(len, |token, record| {
+    with_token(len, |token, record, _| {
         let seen = crate::inspect_token(token, now, leeway)?;
         let valid = seen.expiry_status == tokenlife_core::ExpiryStatus::Valid;
         Record::write(
@@ -121,8 +126,8 @@ pub fn wire_verify(
     if let Some(issuer) = &issuer {
         checks = checks.issuer(issuer);
     }
-    with_token(len, |token, record| {
-        let claims = verifier.check(token, &checks)?;
+    with_token(len, |token, record, scratch| {
+        let claims = verifier.check_in(token, &checks, scratch)?;
         let endpoints = match &claims.jwt_token_endpoints {
             // A list of strings always serialises.
             Some(list) => serde_json::to_string(list).unwrap_or_default(),
@@ -138,10 +143,10 @@ pub fn wire_verify(
             [claims.iat as f64, claims.exp as f64, 0.0, 0.0],
             flags,
             [
-                &claims.username,
-                &claims.jwt_token_id,
-                &claims.jwt_token_description,
-                &claims.iss,
+                &*claims.username,
+                &*claims.jwt_token_id,
+                &*claims.jwt_token_description,
+                &*claims.iss,
                 &endpoints,
             ],
         );
@@ -149,26 +154,31 @@ pub fn wire_verify(
     })
 }
 
-/// `now` (NaN for the host's clock) and `leeway` as the checked exports read them.
+/// `now` (NaN for the host's clock) and `leeway` as the checked exports read them,
+/// without making JavaScript values of them.
 fn times(now: f64, leeway: f64) -> Result<(f64, u64), JsValue> {
     let now = if now.is_nan() {
         clock::now()
     } else {
-        options::now(JsValue::from_f64(now))?
+        options::given_now(Some(now))?
     };
-    Ok((now, options::leeway(JsValue::from_f64(leeway))?))
+    Ok((now, options::given_leeway(Some(leeway))?))
 }
 
-/// Runs `f` on the token in the input buffer and the record buffer, and returns the
-/// record's address.
+/// Runs `f` on the token in the input buffer, the record buffer and the scratch buffer,
+/// and returns the record's address.
 fn with_token(
     len: usize,
-    f: impl FnOnce(&str, &mut Vec<u8>) -> Result<(), JsValue>,
+    f: impl FnOnce(&str, &mut Vec<u8>, &mut Vec<u8>) -> Result<(), JsValue>,
 ) -> Result<usize, JsValue> {
     WIRE.with(|wire| {
         let mut wire = wire.borrow_mut();
-        let Wire { input, record } = &mut *wire;
-        f(input_str(input, len), record)?;
+        let Wire {
+            input,
+            record,
+            scratch,
+        } = &mut *wire;
+        f(input_str(input, len), record, scratch)?;
         Ok(record.as_ptr() as usize)
     })
 }
