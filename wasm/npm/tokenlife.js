@@ -15,7 +15,11 @@ let wasm;
 let memory;
 let data;
 let bytes;
+// In Node, a Buffer over wasm memory reads ASCII text about twice as fast as TextDecoder.
+const NodeBuffer = typeof Buffer === 'function' && typeof Buffer.from === 'function' ? Buffer : undefined;
+let buffer;
 let input = { ptr: 0, cap: 0 };
+let inputView;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
 
@@ -40,6 +44,7 @@ function views() {
   if (bytes === undefined || bytes.byteLength === 0) {
     bytes = new Uint8Array(memory.buffer);
     data = new DataView(memory.buffer);
+    if (NodeBuffer !== undefined) buffer = NodeBuffer.from(memory.buffer);
   }
 }
 
@@ -55,9 +60,12 @@ function put(token) {
   if (need > input.cap) {
     const cap = Math.max(need, 1024);
     input = { ptr: glue.wireInput(cap), cap };
+    inputView = undefined;
   }
-  views();
-  return encoder.encodeInto(token, bytes.subarray(input.ptr, input.ptr + input.cap)).written;
+  if (inputView === undefined || inputView.byteLength === 0) {
+    inputView = new Uint8Array(memory.buffer, input.ptr, input.cap);
+  }
+  return encoder.encodeInto(token, inputView).written;
 }
 
 /** The texts of a record at `at`: `texts[0..5]` and its flags, reused between calls. */
@@ -72,7 +80,9 @@ function readTexts(at, count) {
     // All ASCII: one decode, then cut by byte lengths, which are character lengths here.
     let total = 0;
     for (let i = 0; i < count; i++) total += data.getUint32(at + 36 + 4 * i, true);
-    const all = decoder.decode(bytes.subarray(start, start + total));
+    const all = buffer !== undefined
+      ? buffer.toString('latin1', start, start + total)
+      : decoder.decode(bytes.subarray(start, start + total));
     let offset = 0;
     for (let i = 0; i < count; i++) {
       const length = data.getUint32(at + 36 + 4 * i, true);
@@ -88,7 +98,8 @@ function readTexts(at, count) {
   }
 }
 
-const number = (value) => (value === undefined || value === null ? NaN : value);
+/** `now` as given, or the host's clock: the same clock as the glue's (clock.rs). */
+const timeNow = (value) => (value === undefined || value === null ? Date.now() / 1000 : value);
 const isTime = (value) => value === undefined || value === null || (typeof value === 'number' && Number.isFinite(value));
 const isLeeway = (value) => value === undefined || value === null || (Number.isInteger(value) && value >= 0);
 
@@ -96,7 +107,7 @@ export function inspect(token, options) {
   const now = options?.now;
   const leeway = options?.leeway;
   if (!isTime(now) || !isLeeway(leeway)) return glue.inspect(token, options);
-  const at = glue.wireInspect(put(token), number(now), leeway ?? 0);
+  const at = glue.wireInspect(put(token), timeNow(now), leeway ?? 0);
   readTexts(at, 3);
   return {
     username: texts[0],
@@ -112,7 +123,7 @@ export function inspect(token, options) {
 
 export function remainingLife(token, now) {
   if (!isTime(now)) return glue.remainingLife(token, now);
-  const at = glue.wireInspect(put(token), number(now), 0);
+  const at = glue.wireInspect(put(token), timeNow(now), 0);
   views();
   return data.getFloat64(at + 24, true);
 }
@@ -128,7 +139,7 @@ Verifier.prototype.verify = function verify(token, options) {
     || !(revoked === undefined || revoked === null)) {
     return verifyChecked.call(this, token, options);
   }
-  const at = glue.wireVerify(this, put(token), number(now), leeway ?? 0, issuer);
+  const at = glue.wireVerify(this, put(token), timeNow(now), leeway ?? 0, issuer);
   readTexts(at, 5);
   const claims = {
     username: texts[0],
