@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::Error;
 use crate::jws::Compact;
 use crate::time::{ExpiryStatus, expiry_status, remaining_life};
+use crate::{Error, json};
 
 /// What a token says about itself, and its life at the time of asking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,28 +30,64 @@ pub struct Inspection {
     pub expiry_status: ExpiryStatus,
 }
 
-/// Borrowed where the JSON has no escapes, so only the three strings kept are allocated.
-#[derive(Deserialize)]
-struct LooseClaims<'a> {
-    #[serde(default, borrow)]
-    username: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    sub: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    jwt_token_id: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    jti: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    jwt_token_description: Option<Text<'a>>,
-    iat: i64,
-    exp: i64,
+/// What `inspect` reads: Specter's names or their RFC 7519 twins, all optional but the
+/// times. Borrowed where the JSON has no escapes, so only the strings kept are allocated.
+pub(crate) struct LooseClaims<'a> {
+    pub(crate) username: Option<Cow<'a, str>>,
+    pub(crate) sub: Option<Cow<'a, str>>,
+    pub(crate) jwt_token_id: Option<Cow<'a, str>>,
+    pub(crate) jti: Option<Cow<'a, str>>,
+    pub(crate) jwt_token_description: Option<Cow<'a, str>>,
+    pub(crate) iat: i64,
+    pub(crate) exp: i64,
 }
 
-/// A JSON string borrowed from the payload unless it has escapes. serde borrows a
-/// `Cow<str>` only as a direct field with `#[serde(borrow)]`, not inside an `Option`,
-/// hence the newtype.
-#[derive(Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+impl<'a> LooseClaims<'a> {
+    pub(crate) fn parse(text: &'a str) -> Result<LooseClaims<'a>, Error> {
+        Self::read(text).map_err(|fault| Error::malformed(format!("claims: {fault}")))
+    }
+
+    fn read(text: &'a str) -> json::Result<LooseClaims<'a>> {
+        let (mut username, mut sub, mut jwt_token_id, mut jti) = (None, None, None, None);
+        let (mut jwt_token_description, mut iat, mut exp) = (None, None, None);
+        let optional = |r: &mut json::Reader<'a>, name: &str| -> json::Result<_> {
+            if r.null() {
+                Ok(None)
+            } else {
+                r.text(name).map(Some)
+            }
+        };
+        let mut reader = json::Reader::new(text);
+        reader.object(|r, name| match &*name {
+            "username" => json::once(&mut username, "username", optional(r, "username")?),
+            "sub" => json::once(&mut sub, "sub", optional(r, "sub")?),
+            "jwt_token_id" => json::once(
+                &mut jwt_token_id,
+                "jwt_token_id",
+                optional(r, "jwt_token_id")?,
+            ),
+            "jti" => json::once(&mut jti, "jti", optional(r, "jti")?),
+            "jwt_token_description" => json::once(
+                &mut jwt_token_description,
+                "jwt_token_description",
+                optional(r, "jwt_token_description")?,
+            ),
+            "iat" => json::once(&mut iat, "iat", r.whole("iat")?),
+            "exp" => json::once(&mut exp, "exp", r.whole("exp")?),
+            _ => r.skip().map(drop),
+        })?;
+        reader.end()?;
+        Ok(LooseClaims {
+            username: username.flatten(),
+            sub: sub.flatten(),
+            jwt_token_id: jwt_token_id.flatten(),
+            jti: jti.flatten(),
+            jwt_token_description: jwt_token_description.flatten(),
+            iat: json::required(iat, "iat")?,
+            exp: json::required(exp, "exp")?,
+        })
+    }
+}
 
 /// Reads a token's claims and life at `now` **without checking its signature**: anyone
 /// can make a token that inspects well. Use [`crate::Verifier::verify`] to trust one.
@@ -74,10 +110,8 @@ struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 pub fn inspect(token: &str, now: f64, leeway: u64) -> Result<Inspection, Error> {
     let compact = Compact::split(token)?;
     let payload = compact.payload_bytes()?;
-    let claims: LooseClaims<'_> = serde_json::from_str(crate::jws::utf8(&payload, "claims")?)
-        .map_err(|err| Error::malformed(format!("claims: {err}")))?;
-    let owned =
-        |text: Option<Text<'_>>| text.map(|Text(text)| text.into_owned()).unwrap_or_default();
+    let claims = LooseClaims::parse(crate::jws::utf8(&payload, "claims")?)?;
+    let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned).unwrap_or_default();
     Ok(Inspection {
         username: owned(claims.username.or(claims.sub)),
         jwt_token_id: owned(claims.jwt_token_id.or(claims.jti)),

@@ -3,10 +3,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
-use crate::Error;
+use crate::{Error, json};
 
 /// The three parts of a compact token, still encoded.
 pub(crate) struct Compact<'a> {
@@ -70,14 +67,6 @@ pub(crate) struct Parts {
     pub header: Range<usize>,
 }
 
-impl Header<'_> {
-    /// Parses a decoded header; its strings borrow from `bytes` where they can.
-    pub fn parse(bytes: &[u8]) -> Result<Header<'_>, Error> {
-        serde_json::from_str(utf8(bytes, "header")?)
-            .map_err(|err| Error::malformed(format!("header is not a JSON object: {err}")))
-    }
-}
-
 pub(crate) fn decode_part(part: &str, name: &str) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
     decode_part_into(part, name, &mut bytes)?;
@@ -97,19 +86,44 @@ pub(crate) fn utf8<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, Error> {
 }
 
 /// The JOSE header fields core looks at; anything else is ignored, except `crit`.
-#[derive(Deserialize)]
 pub(crate) struct Header<'a> {
-    #[serde(borrow)]
     pub alg: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub kid: Option<Cow<'a, str>>,
-    /// Extensions the issuer says must be understood. Core understands none, so any
-    /// `crit` makes the token unusable (RFC 7515 section 4.1.11).
-    #[serde(default, borrow)]
-    pub crit: Option<&'a RawValue>,
+    /// Extensions the issuer says must be understood, as JSON text. Core understands
+    /// none, so any `crit` makes the token unusable (RFC 7515 section 4.1.11).
+    pub crit: Option<&'a str>,
 }
 
-impl Header<'_> {
+impl<'a> Header<'a> {
+    /// Parses a decoded header; its strings borrow from `bytes` where they can.
+    pub fn parse(bytes: &'a [u8]) -> Result<Header<'a>, Error> {
+        Self::read(utf8(bytes, "header")?)
+            .map_err(|fault| Error::malformed(format!("header is not a JSON object: {fault}")))
+    }
+
+    fn read(text: &'a str) -> json::Result<Header<'a>> {
+        let (mut alg, mut kid, mut crit) = (None, None, None);
+        let mut reader = json::Reader::new(text);
+        reader.object(|r, name| match &*name {
+            "alg" => json::once(&mut alg, "alg", r.text("alg")?),
+            "kid" => {
+                let value = if r.null() { None } else { Some(r.text("kid")?) };
+                json::once(&mut kid, "kid", value)
+            }
+            "crit" => {
+                let value = if r.null() { None } else { Some(r.skip()?) };
+                json::once(&mut crit, "crit", value)
+            }
+            _ => r.skip().map(drop),
+        })?;
+        reader.end()?;
+        Ok(Header {
+            alg: json::required(alg, "alg")?,
+            kid: kid.flatten(),
+            crit: crit.flatten(),
+        })
+    }
+
     pub fn reject_crit(&self) -> Result<(), Error> {
         match &self.crit {
             None => Ok(()),

@@ -18,6 +18,7 @@ mod base64url;
 mod claims;
 mod error;
 mod inspect;
+mod json;
 mod jws;
 mod keys;
 mod life;

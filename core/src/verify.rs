@@ -238,9 +238,7 @@ impl Verifier {
     ) -> Result<ClaimsRef<'b>, Error> {
         let payload = self.check_signature(token, scratch)?;
         let scratch: &'b Vec<u8> = scratch;
-        let claims: ClaimsRef<'b> =
-            serde_json::from_str(crate::jws::utf8(&scratch[payload], "claims")?)
-                .map_err(|err| Error::malformed(format!("claims: {err}")))?;
+        let claims = ClaimsRef::parse(crate::jws::utf8(&scratch[payload], "claims")?)?;
         claims.check_twins()?;
         check_times(claims.exp, claims.nbf, options)?;
         if let Some(issuer) = options.issuer
