@@ -14,19 +14,33 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// Where and why a text is not what was asked for.
+/// Where and why a text is not what was asked for. Boxed, so that the reader's results
+/// stay small: in wasm, every byte of a returned value goes through memory.
 #[derive(Debug)]
-pub(crate) struct Fault {
+pub(crate) struct Fault(Box<FaultAt>);
+
+#[derive(Debug)]
+struct FaultAt {
     what: Cow<'static, str>,
     /// The byte offset in the text, when the fault has a place.
     at: Option<usize>,
 }
 
+impl Fault {
+    #[cold]
+    fn new(what: impl Into<Cow<'static, str>>, at: Option<usize>) -> Fault {
+        Fault(Box::new(FaultAt {
+            what: what.into(),
+            at,
+        }))
+    }
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.at {
-            Some(at) => write!(f, "{} at byte {at}", self.what),
-            None => f.write_str(&self.what),
+        match self.0.at {
+            Some(at) => write!(f, "{} at byte {at}", self.0.what),
+            None => f.write_str(&self.0.what),
         }
     }
 }
@@ -44,28 +58,30 @@ impl<'a> Reader<'a> {
         Reader { text, at: 0 }
     }
 
+    #[inline]
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
     }
 
     /// A fault at the cursor.
+    #[cold]
     pub fn fault(&self, what: impl Into<Cow<'static, str>>) -> Fault {
-        Fault {
-            what: what.into(),
-            at: Some(self.at),
-        }
+        Fault::new(what, Some(self.at))
     }
 
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes().get(self.at).copied()
     }
 
+    #[inline]
     fn white(&mut self) {
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
             self.at += 1;
         }
     }
 
+    #[inline]
     fn eat(&mut self, byte: u8) -> bool {
         if self.peek() == Some(byte) {
             self.at += 1;
@@ -124,6 +140,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `null` if it is next.
+    #[inline]
     pub fn null(&mut self) -> bool {
         self.white();
         if self.bytes()[self.at..].starts_with(b"null") {
@@ -135,6 +152,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string, borrowed unless it has escapes; `None` if the value is not one.
+    #[inline]
     pub fn string(&mut self) -> Result<Option<Cow<'a, str>>> {
         self.white();
         if self.eat(b'"') {
@@ -146,6 +164,7 @@ impl<'a> Reader<'a> {
 
     /// Reads an integer that fits an `i64`; `None` if the value is not a number.
     /// A number with a fraction or an exponent, or out of range, is a fault.
+    #[inline]
     pub fn integer(&mut self) -> Result<Option<i64>> {
         self.white();
         let start = self.at;
@@ -182,19 +201,20 @@ impl<'a> Reader<'a> {
         } else {
             i64::try_from(value).ok().filter(|_| fits)
         };
-        value.map(Some).ok_or_else(|| Fault {
-            what: "integer out of range".into(),
-            at: Some(start),
-        })
+        value
+            .map(Some)
+            .ok_or_else(|| Fault::new("integer out of range", Some(start)))
     }
 
     /// Reads member `name`'s value, which must be a string.
+    #[inline]
     pub fn text(&mut self, name: &str) -> Result<Cow<'a, str>> {
         self.string()?
             .ok_or_else(|| self.fault(format!("`{name}` must be a string")))
     }
 
     /// Reads member `name`'s value, which must be an integer that fits an `i64`.
+    #[inline]
     pub fn whole(&mut self, name: &str) -> Result<i64> {
         self.integer()?
             .ok_or_else(|| self.fault(format!("`{name}` must be an integer")))
@@ -350,6 +370,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    #[inline]
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
             self.at += 1;
@@ -359,26 +380,29 @@ impl<'a> Reader<'a> {
     /// The rest of a string whose opening quote has been read. With `strict`, escapes
     /// must make real characters (no lone surrogates), as for a string that is kept; a
     /// skipped string only needs well-formed escapes, as serde_json has it.
+    #[inline]
     fn string_body(&mut self, strict: bool) -> Result<Cow<'a, str>> {
-        let bytes = self.bytes();
         let start = self.at;
         // The common case: no escape before the closing quote.
-        let i = plain_run(bytes, start);
+        let end = plain_run(self.bytes(), start);
+        if self.bytes().get(end) == Some(&b'"') {
+            self.at = end + 1;
+            // The quote is ASCII, so both ends fall on character boundaries.
+            return Ok(Cow::Borrowed(&self.text[start..end]));
+        }
+        self.at = end;
+        self.escaped_string(start, strict)
+    }
+
+    /// The rest of a string from its first escape (or fault) at the cursor on.
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize, strict: bool) -> Result<Cow<'a, str>> {
+        let bytes = self.bytes();
+        let i = self.at;
         match bytes.get(i) {
-            Some(b'"') => {
-                self.at = i + 1;
-                // The quote is ASCII, so both ends fall on character boundaries.
-                return Ok(Cow::Borrowed(&self.text[start..i]));
-            }
             Some(b'\\') => {}
-            Some(_) => {
-                self.at = i;
-                return Err(self.fault("control character in a string"));
-            }
-            None => {
-                self.at = i;
-                return Err(self.fault("unterminated string"));
-            }
+            Some(_) => return Err(self.fault("control character in a string")),
+            None => return Err(self.fault("unterminated string")),
         }
         let mut owned = String::with_capacity(i - start + 16);
         owned.push_str(&self.text[start..i]);
@@ -477,6 +501,7 @@ impl<'a> Reader<'a> {
 /// control character, or at the end. Eight bytes at a time: in a word, a byte that is
 /// one of those sets its high bit in `found`. Borrows can set bits only above a byte
 /// that really is one, so the lowest bit set is exact.
+#[inline]
 fn plain_run(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -516,23 +541,19 @@ const SPECIAL: [bool; 256] = {
 
 /// Fills a member's slot once: a second member of the same name is a fault, as serde's
 /// derive has it.
+#[inline]
 pub(crate) fn once<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<()> {
     if slot.is_some() {
-        return Err(Fault {
-            what: format!("duplicate field `{name}`").into(),
-            at: None,
-        });
+        return Err(Fault::new(format!("duplicate field `{name}`"), None));
     }
     *slot = Some(value);
     Ok(())
 }
 
 /// A required member's value.
+#[inline]
 pub(crate) fn required<T>(slot: Option<T>, name: &str) -> std::result::Result<T, Fault> {
-    slot.ok_or_else(|| Fault {
-        what: format!("missing field `{name}`").into(),
-        at: None,
-    })
+    slot.ok_or_else(|| Fault::new(format!("missing field `{name}`"), None))
 }
 
 #[cfg(test)]
