@@ -44,14 +44,21 @@ impl<'a> Compact<'a> {
         &token.as_bytes()[..self.header.len() + 1 + self.payload.len()]
     }
 
-    /// Decodes the payload, the signature and the header, in that order, onto the end of
-    /// `scratch`, and returns where each landed. One buffer for all three spares an
-    /// allocation per part, and a caller that keeps `scratch` allocates nothing at all.
-    pub fn decode_into(&self, scratch: &mut Vec<u8>) -> Result<Parts, Error> {
+    /// Decodes the payload, the signature and (if asked) the header, in that order, onto
+    /// the end of `scratch`, and returns where each landed. One buffer for all three
+    /// spares an allocation per part, and a caller that keeps `scratch` allocates nothing.
+    pub fn decode_into(&self, scratch: &mut Vec<u8>, header: bool) -> Result<Parts, Error> {
+        let payload = decode_part_into(self.payload, "payload", scratch)?;
+        let signature = decode_part_into(self.signature, "signature", scratch)?;
+        let header = if header {
+            decode_part_into(self.header, "header", scratch)?
+        } else {
+            0..0
+        };
         Ok(Parts {
-            payload: decode_part_into(self.payload, "payload", scratch)?,
-            signature: decode_part_into(self.signature, "signature", scratch)?,
-            header: decode_part_into(self.header, "header", scratch)?,
+            payload,
+            signature,
+            header,
         })
     }
 

@@ -25,6 +25,11 @@ use crate::{Claims, ClaimsRef, Error, ErrorKind};
 #[derive(Clone)]
 pub struct Verifier {
     keys: Vec<Key>,
+    /// Headers as issuers write them for these keys, still encoded, with the key each
+    /// one selects: a token with one of these skips decoding and parsing its header.
+    /// Each was put here by the full path ([`Verifier::key_for`]), so it selects exactly
+    /// what that path would.
+    known_headers: Vec<(String, usize)>,
 }
 
 #[derive(Clone)]
@@ -124,7 +129,55 @@ impl<'a> VerifyOptions<'a> {
 
 impl Verifier {
     pub(crate) fn from_keys(keys: Vec<Key>) -> Verifier {
-        Verifier { keys }
+        let mut verifier = Verifier {
+            keys,
+            known_headers: Vec::new(),
+        };
+        verifier.known_headers = verifier.common_headers();
+        verifier
+    }
+
+    /// The headers jsonwebtoken (this crate's signer), jose and most libraries write for
+    /// each key, encoded, with the key the full path selects for them.
+    fn common_headers(&self) -> Vec<(String, usize)> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut known = Vec::new();
+        for key in &self.keys {
+            let alg = match key.material {
+                Material::Hs256(_) => r#""HS256""#,
+                Material::Ed25519(_) => r#""EdDSA""#,
+            };
+            let typ = r#""JWT""#;
+            let mut shapes = vec![
+                format!(r#"{{"typ":{typ},"alg":{alg}}}"#),
+                format!(r#"{{"alg":{alg},"typ":{typ}}}"#),
+                format!(r#"{{"alg":{alg}}}"#),
+            ];
+            if let Some(kid) = &key.kid {
+                // A kid is any string: written as JSON, escapes and all.
+                let kid = serde_json::Value::from(kid.as_str()).to_string();
+                shapes = vec![
+                    format!(r#"{{"typ":{typ},"alg":{alg},"kid":{kid}}}"#),
+                    format!(r#"{{"alg":{alg},"typ":{typ},"kid":{kid}}}"#),
+                    format!(r#"{{"alg":{alg},"kid":{kid},"typ":{typ}}}"#),
+                    format!(r#"{{"alg":{alg},"kid":{kid}}}"#),
+                    format!(r#"{{"kid":{kid},"alg":{alg}}}"#),
+                ];
+            }
+            for shape in shapes {
+                let Ok(header) = Header::parse(shape.as_bytes()) else {
+                    continue;
+                };
+                if let Ok(index) = self.key_for(&header) {
+                    let encoded = URL_SAFE_NO_PAD.encode(&shape);
+                    if !known.iter().any(|(known, _)| *known == encoded) {
+                        known.push((encoded, index));
+                    }
+                }
+            }
+        }
+        known
     }
 
     /// A verifier for HS256 tokens signed with `secret`.
@@ -191,7 +244,7 @@ impl Verifier {
                 "the JWKS has no Ed25519 or HS256 signing key",
             ));
         }
-        Ok(Verifier { keys })
+        Ok(Verifier::from_keys(keys))
     }
 
     /// Verifies `token` and returns its claims.
@@ -283,39 +336,51 @@ impl Verifier {
         // its signature, and costs no HMAC.
         let compact = Compact::split(token)?;
         scratch.clear();
-        let parts = compact.decode_into(scratch)?;
-        let header = Header::parse(&scratch[parts.header])?;
-        header.reject_crit()?;
-        let key = self.select(header.kid.as_deref())?;
-        if !key.allows(&header.alg) {
-            return Err(ErrorKind::AlgNotAllowed {
-                alg: header.alg.into_owned(),
+        let known = self
+            .known_headers
+            .iter()
+            .find(|(header, _)| header == compact.header);
+        let (parts, key) = match known {
+            Some(&(_, key)) => (compact.decode_into(scratch, false)?, key),
+            None => {
+                let parts = compact.decode_into(scratch, true)?;
+                let key = self.key_for(&Header::parse(&scratch[parts.header.clone()])?)?;
+                (parts, key)
             }
-            .into());
-        }
-        key.check(compact.signing_input(token), &scratch[parts.signature])?;
+        };
+        self.keys[key].check(compact.signing_input(token), &scratch[parts.signature])?;
         Ok(parts.payload)
     }
 
-    fn select(&self, kid: Option<&str>) -> Result<&Key, Error> {
+    /// The index of the key a header selects and allows.
+    fn key_for(&self, header: &Header<'_>) -> Result<usize, Error> {
+        header.reject_crit()?;
+        let key = self.select(header.kid.as_deref())?;
+        if !self.keys[key].allows(&header.alg) {
+            return Err(ErrorKind::AlgNotAllowed {
+                alg: header.alg.clone().into_owned(),
+            }
+            .into());
+        }
+        Ok(key)
+    }
+
+    fn select(&self, kid: Option<&str>) -> Result<usize, Error> {
         let unknown = || {
             Error::from(ErrorKind::UnknownKey {
                 kid: kid.map(str::to_owned),
             })
         };
+        let unnamed = || self.keys.iter().position(|key| key.kid.is_none());
         match kid {
             Some(kid) => self
                 .keys
                 .iter()
-                .find(|key| key.kid.as_deref() == Some(kid))
-                .or_else(|| self.keys.iter().find(|key| key.kid.is_none()))
+                .position(|key| key.kid.as_deref() == Some(kid))
+                .or_else(unnamed)
                 .ok_or_else(unknown),
-            None if self.keys.len() == 1 => Ok(&self.keys[0]),
-            None => self
-                .keys
-                .iter()
-                .find(|key| key.kid.is_none())
-                .ok_or_else(unknown),
+            None if self.keys.len() == 1 => Ok(0),
+            None => unnamed().ok_or_else(unknown),
         }
     }
 }
@@ -369,5 +434,96 @@ impl std::fmt::Debug for Verifier {
         f.debug_list()
             .entries(self.keys.iter().map(|key| &key.kid))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ed25519_dalek::Signer as _;
+
+    use super::{Verifier, VerifyOptions};
+    use crate::keys::Hs256;
+
+    const CLAIMS: &str = r#"{"username":"u","jwt_token_id":"i","jwt_token_description":"","iat":1,"exp":100,"sub":"u","jti":"i","iss":"t"}"#;
+
+    /// A token with exactly this header text, signed as `alg` says.
+    fn token(header: &str, secret: &[u8], seed: &[u8; 32]) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(CLAIMS)
+        );
+        let signature = if header.contains("HS256") {
+            signature::Signer::<Vec<u8>>::try_sign(
+                &Hs256::new(secret).expect("key"),
+                input.as_bytes(),
+            )
+            .expect("sign")
+        } else {
+            ed25519_dalek::SigningKey::from_bytes(seed)
+                .sign(input.as_bytes())
+                .to_bytes()
+                .to_vec()
+        };
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    #[test]
+    fn common_headers_take_the_short_way_to_the_same_answers() {
+        let public = |seed: &[u8; 32]| {
+            ed25519_dalek::SigningKey::from_bytes(seed)
+                .verifying_key()
+                .to_bytes()
+        };
+        let x = |seed| URL_SAFE_NO_PAD.encode(public(seed));
+        let jwks = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{}"}},{{"kty":"OKP","crv":"Ed25519","kid":"b\"q","x":"{}"}},{{"kty":"oct","k":"{}"}}]}}"#,
+            x(&[1; 32]),
+            x(&[2; 32]),
+            URL_SAFE_NO_PAD.encode(b"secret")
+        );
+        let verifiers = [
+            Verifier::hs256(b"secret").expect("hs"),
+            Verifier::ed25519(&public(&[1; 32]), Some("a".into())).expect("ed"),
+            Verifier::ed25519(&public(&[1; 32]), None).expect("ed"),
+            Verifier::from_jwks(&jwks).expect("jwks"),
+        ];
+        let mut short = 0;
+        for verifier in &verifiers {
+            for alg in ["HS256", "EdDSA", "none"] {
+                for kid in [None, Some(r#""a""#), Some(r#""b\"q""#), Some(r#""c""#)] {
+                    for seed in [[1; 32], [2; 32]] {
+                        for typ in [true, false] {
+                            let mut members = vec![format!(r#""alg":"{alg}""#)];
+                            if typ {
+                                members.insert(0, r#""typ":"JWT""#.to_owned());
+                            }
+                            if let Some(kid) = kid {
+                                members.push(format!(r#""kid":{kid}"#));
+                            }
+                            let header = format!("{{{}}}", members.join(","));
+                            // The same header with a space: never a known one, so the full way.
+                            let spaced = format!("{{ {}}}", members.join(","));
+                            let fast = token(&header, b"secret", &seed);
+                            let full = token(&spaced, b"secret", &seed);
+                            let at = VerifyOptions::at(50.0);
+                            assert_eq!(
+                                verifier.verify(&fast, &at).map_err(|e| e.code()),
+                                verifier.verify(&full, &at).map_err(|e| e.code()),
+                                "{header} {verifier:?}"
+                            );
+                            let encoded = URL_SAFE_NO_PAD.encode(&header);
+                            short += usize::from(
+                                verifier.known_headers.iter().any(|(h, _)| *h == encoded),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // The short way was taken, and not only by tokens that fail.
+        assert!(short >= 12, "{short}");
     }
 }
