@@ -247,9 +247,10 @@ export interface InitOutput {
     readonly verifier_fromSecret: (a: any) => [number, number, number];
     readonly verifier_new: (a: any) => [number, number, number];
     readonly verifier_verify: (a: number, b: any, c: number) => [number, number, number];
+    readonly wireError: () => any;
     readonly wireInput: (a: number) => number;
-    readonly wireInspect: (a: number, b: number, c: number) => [number, number, number];
-    readonly wireVerify: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
+    readonly wireInspect: (a: number, b: number, c: number) => number;
+    readonly wireVerify: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

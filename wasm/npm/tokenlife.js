@@ -108,6 +108,7 @@ export function inspect(token, options) {
   const leeway = options?.leeway;
   if (!isTime(now) || !isLeeway(leeway)) return glue.inspect(token, options);
   const at = glue.wireInspect(put(token), timeNow(now), leeway ?? 0);
+  if (at === 0) throw glue.wireError();
   readTexts(at, 3);
   return {
     username: texts[0],
@@ -124,6 +125,7 @@ export function inspect(token, options) {
 export function remainingLife(token, now) {
   if (!isTime(now)) return glue.remainingLife(token, now);
   const at = glue.wireInspect(put(token), timeNow(now), 0);
+  if (at === 0) throw glue.wireError();
   views();
   return data.getFloat64(at + 24, true);
 }
@@ -140,6 +142,7 @@ Verifier.prototype.verify = function verify(token, options) {
     return verifyChecked.call(this, token, options);
   }
   const at = glue.wireVerify(this, put(token), timeNow(now), leeway ?? 0, issuer);
+  if (at === 0) throw glue.wireError();
   readTexts(at, 5);
   const claims = {
     username: texts[0],

@@ -11,13 +11,14 @@
 //! exports of `lib.rs` and `verifier.rs`, which remain the reference: these functions give
 //! the same answers and the same errors, and the Node tests compare them.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 
 use crate::{Verifier, clock, options};
 
 thread_local! {
+    static ERROR: Cell<Option<JsValue>> = const { Cell::new(None) };
     static WIRE: RefCell<Wire> = const {
         RefCell::new(Wire { input: Vec::new(), record: Vec::new(), scratch: Vec::new() })
     };
@@ -83,9 +84,14 @@ pub fn wire_input(len: usize) -> usize {
     })
 }
 
-/// `inspect` of the token in the input buffer; returns the address of the record.
+/// `inspect` of the token in the input buffer; returns the address of the record, or 0
+/// for an error, which [`wire_error`] then gives.
 #[wasm_bindgen(js_name = wireInspect, skip_typescript)]
-pub fn wire_inspect(len: usize, now: f64, leeway: f64) -> Result<usize, JsValue> {
+pub fn wire_inspect(len: usize, now: f64, leeway: f64) -> usize {
+    address_or_error(inspect_record(len, now, leeway))
+}
+
+fn inspect_record(len: usize, now: f64, leeway: f64) -> Result<usize, JsValue> {
     let (now, leeway) = times(now, leeway)?;
     with_token(len, |token, record, _| {
         let seen = crate::inspect_token(token, now, leeway)?;
@@ -112,9 +118,20 @@ pub fn wire_inspect(len: usize, now: f64, leeway: f64) -> Result<usize, JsValue>
 }
 
 /// `verifier.verify` of the token in the input buffer with `now`, `leeway` and `issuer`
-/// (the `revoked` option takes the checked path); returns the address of the record.
+/// (the `revoked` option takes the checked path); returns the address of the record, or 0
+/// for an error, which [`wire_error`] then gives.
 #[wasm_bindgen(js_name = wireVerify, skip_typescript)]
 pub fn wire_verify(
+    verifier: &Verifier,
+    len: usize,
+    now: f64,
+    leeway: f64,
+    issuer: Option<String>,
+) -> usize {
+    address_or_error(verify_record(verifier, len, now, leeway, issuer))
+}
+
+fn verify_record(
     verifier: &Verifier,
     len: usize,
     now: f64,
@@ -151,6 +168,22 @@ pub fn wire_verify(
             ],
         );
         Ok(())
+    })
+}
+
+/// The error of the last packed call that returned 0, taken (`undefined` if none).
+#[wasm_bindgen(js_name = wireError, skip_typescript)]
+pub fn wire_error() -> JsValue {
+    ERROR.take().unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A record's address, or 0 with the error kept for [`wire_error`]. A plain number
+/// crosses to JavaScript as it is, where a `Result` comes back as an array to unpack,
+/// one allocation per call. (A record's address is never 0: it is a live allocation.)
+fn address_or_error(result: Result<usize, JsValue>) -> usize {
+    result.unwrap_or_else(|error| {
+        ERROR.set(Some(error));
+        0
     })
 }
 
