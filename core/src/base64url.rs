@@ -9,6 +9,22 @@
 
 use std::ops::Range;
 
+/// Encodes `bytes` without padding.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &byte)| n | u32::from(byte) << (16 - 8 * i));
+        for i in 0..=group.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+        }
+    }
+    out
+}
+
 /// Decodes `input`, appending the bytes to `out`, and returns where they landed; on
 /// failure `out` is left as it was.
 pub(crate) fn decode(input: &[u8], out: &mut Vec<u8>) -> Option<Range<usize>> {
@@ -214,7 +230,7 @@ mod wide {
 }
 #[cfg(test)]
 mod tests {
-    use super::decode as decode_base64url;
+    use super::{decode as decode_base64url, encode};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -223,6 +239,7 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).cycle().take(700).collect();
         for len in 0..data.len() {
             let text = URL_SAFE_NO_PAD.encode(&data[..len]);
+            assert_eq!(encode(&data[..len]), text, "{len}");
             let mut out = b"before".to_vec();
             let range = decode_base64url(text.as_bytes(), &mut out);
             assert_eq!(range, Some(6..6 + len), "{len}");

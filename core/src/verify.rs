@@ -140,37 +140,48 @@ impl Verifier {
     /// The headers jsonwebtoken (this crate's signer), jose and most libraries write for
     /// each key, encoded, with the key the full path selects for them.
     fn common_headers(&self) -> Vec<(String, usize)> {
-        use base64::Engine;
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut known = Vec::new();
+        let mut known: Vec<(String, usize)> = Vec::new();
         for key in &self.keys {
             let alg = match key.material {
-                Material::Hs256(_) => r#""HS256""#,
-                Material::Ed25519(_) => r#""EdDSA""#,
+                Material::Hs256(_) => r#""alg":"HS256""#,
+                Material::Ed25519(_) => r#""alg":"EdDSA""#,
             };
-            let typ = r#""JWT""#;
-            let mut shapes = vec![
-                format!(r#"{{"typ":{typ},"alg":{alg}}}"#),
-                format!(r#"{{"alg":{alg},"typ":{typ}}}"#),
-                format!(r#"{{"alg":{alg}}}"#),
-            ];
-            if let Some(kid) = &key.kid {
-                // A kid is any string: written as JSON, escapes and all.
-                let kid = serde_json::Value::from(kid.as_str()).to_string();
-                shapes = vec![
-                    format!(r#"{{"typ":{typ},"alg":{alg},"kid":{kid}}}"#),
-                    format!(r#"{{"alg":{alg},"typ":{typ},"kid":{kid}}}"#),
-                    format!(r#"{{"alg":{alg},"kid":{kid},"typ":{typ}}}"#),
-                    format!(r#"{{"alg":{alg},"kid":{kid}}}"#),
-                    format!(r#"{{"kid":{kid},"alg":{alg}}}"#),
-                ];
-            }
-            for shape in shapes {
+            let typ = r#""typ":"JWT""#;
+            // A kid is any string: written as JSON, escapes and all.
+            let kid = key
+                .kid
+                .as_deref()
+                .and_then(|kid| serde_json::to_string(kid).ok());
+            let shapes: Vec<Vec<&str>> = match &kid {
+                None => vec![vec![typ, alg], vec![alg, typ], vec![alg]],
+                Some(_) => vec![
+                    vec![typ, alg, "kid"],
+                    vec![alg, typ, "kid"],
+                    vec![alg, "kid", typ],
+                    vec![alg, "kid"],
+                    vec!["kid", alg],
+                ],
+            };
+            for members in shapes {
+                let mut shape = String::from("{");
+                for (i, member) in members.into_iter().enumerate() {
+                    if i > 0 {
+                        shape.push(',');
+                    }
+                    match (member, &kid) {
+                        ("kid", Some(kid)) => {
+                            shape.push_str(r#""kid":"#);
+                            shape.push_str(kid);
+                        }
+                        (member, _) => shape.push_str(member),
+                    }
+                }
+                shape.push('}');
                 let Ok(header) = Header::parse(shape.as_bytes()) else {
                     continue;
                 };
                 if let Ok(index) = self.key_for(&header) {
-                    let encoded = URL_SAFE_NO_PAD.encode(&shape);
+                    let encoded = crate::base64url::encode(shape.as_bytes());
                     if !known.iter().any(|(known, _)| *known == encoded) {
                         known.push((encoded, index));
                     }
