@@ -151,32 +151,20 @@ impl Verifier {
             let kid = key
                 .kid
                 .as_deref()
-                .and_then(|kid| serde_json::to_string(kid).ok());
-            let shapes: Vec<Vec<&str>> = match &kid {
+                .and_then(|kid| serde_json::to_string(kid).ok())
+                .map(|kid| format!(r#""kid":{kid}"#));
+            let shapes = match kid.as_deref() {
                 None => vec![vec![typ, alg], vec![alg, typ], vec![alg]],
-                Some(_) => vec![
-                    vec![typ, alg, "kid"],
-                    vec![alg, typ, "kid"],
-                    vec![alg, "kid", typ],
-                    vec![alg, "kid"],
-                    vec!["kid", alg],
+                Some(kid) => vec![
+                    vec![typ, alg, kid],
+                    vec![alg, typ, kid],
+                    vec![alg, kid, typ],
+                    vec![alg, kid],
+                    vec![kid, alg],
                 ],
             };
             for members in shapes {
-                let mut shape = String::from("{");
-                for (i, member) in members.into_iter().enumerate() {
-                    if i > 0 {
-                        shape.push(',');
-                    }
-                    match (member, &kid) {
-                        ("kid", Some(kid)) => {
-                            shape.push_str(r#""kid":"#);
-                            shape.push_str(kid);
-                        }
-                        (member, _) => shape.push_str(member),
-                    }
-                }
-                shape.push('}');
+                let shape = format!("{{{}}}", members.join(","));
                 let Ok(header) = Header::parse(shape.as_bytes()) else {
                     continue;
                 };
