@@ -4,7 +4,7 @@
 //! serde_json's derive did the same job in about a fifth of the package's verify time;
 //! this reader visits each member once, matches its name as bytes, and borrows strings
 //! from the text where they have no escapes. It accepts exactly the JSON of RFC 8259 that
-//! serde_json accepts for these objects (a property test in `core/tests/json.rs` holds it
+//! serde_json accepts for these objects (property tests in `json/tests.rs` hold it
 //! to that, with serde_json as the oracle), with one deliberate difference: the top level
 //! must be an object, where serde would also take the members as an array in field order.
 //!
