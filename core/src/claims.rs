@@ -153,24 +153,10 @@ impl<'a> ClaimsRef<'a> {
             "jti" => json::once(&mut jti, "jti", r.text("jti")?),
             "iss" => json::once(&mut iss, "iss", r.text("iss")?),
             "jwt_token_endpoints" => {
-                let list = if r.null() {
-                    None
-                } else {
-                    let list = r.strings("jwt_token_endpoints")?;
-                    Some(list.ok_or_else(|| {
-                        r.fault("`jwt_token_endpoints` must be a list of strings")
-                    })?)
-                };
+                let list = r.or_null(|r| r.strings("jwt_token_endpoints"))?;
                 json::once(&mut endpoints, "jwt_token_endpoints", list)
             }
-            "nbf" => {
-                let value = if r.null() {
-                    None
-                } else {
-                    Some(r.whole("nbf")?)
-                };
-                json::once(&mut nbf, "nbf", value)
-            }
+            "nbf" => json::once(&mut nbf, "nbf", r.or_null(|r| r.whole("nbf"))?),
             _ => r.skip().map(drop),
         })?;
         reader.end()?;

@@ -50,12 +50,8 @@ impl<'a> LooseClaims<'a> {
     fn read(text: &'a str) -> json::Result<LooseClaims<'a>> {
         let (mut username, mut sub, mut jwt_token_id, mut jti) = (None, None, None, None);
         let (mut jwt_token_description, mut iat, mut exp) = (None, None, None);
-        let optional = |r: &mut json::Reader<'a>, name: &str| -> json::Result<_> {
-            if r.null() {
-                Ok(None)
-            } else {
-                r.text(name).map(Some)
-            }
+        let optional = |r: &mut json::Reader<'a>, name: &str| {
+            r.or_null(|r: &mut json::Reader<'a>| r.text(name))
         };
         let mut reader = json::Reader::new(text);
         reader.object(|r, name| match &*name {

@@ -151,6 +151,16 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `None` for `null`, or else what `read` reads.
+    #[inline]
+    pub fn or_null<T>(&mut self, read: impl FnOnce(&mut Self) -> Result<T>) -> Result<Option<T>> {
+        if self.null() {
+            Ok(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
     /// Reads a string, borrowed unless it has escapes; `None` if the value is not one.
     #[inline]
     pub fn string(&mut self) -> Result<Option<Cow<'a, str>>> {
@@ -220,28 +230,25 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.fault(format!("`{name}` must be an integer")))
     }
 
-    /// Reads a list of strings; `None` if the value is not a list.
-    pub fn strings(&mut self, name: &str) -> Result<Option<Vec<String>>> {
+    /// Reads member `name`'s value, which must be a list of strings.
+    pub fn strings(&mut self, name: &str) -> Result<Vec<String>> {
         self.white();
         if !self.eat(b'[') {
-            return Ok(None);
+            return Err(self.fault(format!("`{name}` must be a list of strings")));
         }
         let mut list = Vec::new();
         self.white();
         if self.eat(b']') {
-            return Ok(Some(list));
+            return Ok(list);
         }
         loop {
-            match self.string()? {
-                Some(text) => list.push(text.into_owned()),
-                None => return Err(self.fault(format!("`{name}` must list strings"))),
-            }
+            list.push(self.text(name)?.into_owned());
             self.white();
             match self.peek() {
                 Some(b',') => self.at += 1,
                 Some(b']') => {
                     self.at += 1;
-                    return Ok(Some(list));
+                    return Ok(list);
                 }
                 _ => return Err(self.fault("expected ',' or ']'")),
             }

@@ -114,11 +114,11 @@ impl<'a> Header<'a> {
         reader.object(|r, name| match &*name {
             "alg" => json::once(&mut alg, "alg", r.text("alg")?),
             "kid" => {
-                let value = if r.null() { None } else { Some(r.text("kid")?) };
+                let value = r.or_null(|r| r.text("kid"))?;
                 json::once(&mut kid, "kid", value)
             }
             "crit" => {
-                let value = if r.null() { None } else { Some(r.skip()?) };
+                let value = r.or_null(json::Reader::skip)?;
                 json::once(&mut crit, "crit", value)
             }
             _ => r.skip().map(drop),
