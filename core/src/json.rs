@@ -139,6 +139,32 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads exactly `literal` (no white space around it) if it is next.
+    #[inline(always)]
+    pub fn literal(&mut self, literal: &[u8]) -> bool {
+        match self.bytes().get(self.at..self.at + literal.len()) {
+            Some(next) if same(next, literal) => {
+                self.at += literal.len();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The rest of a string whose opening quote has been read, and its closing quote, if
+    /// it has no escape: what most strings in tokens are.
+    #[inline]
+    pub fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let end = plain_run(self.bytes(), start);
+        if self.bytes().get(end) != Some(&b'"') {
+            return None;
+        }
+        self.at = end + 1;
+        // The quote is ASCII, so both ends fall on character boundaries.
+        Some(&self.text[start..end])
+    }
+
     /// Reads `null` if it is next.
     #[inline]
     pub fn null(&mut self) -> bool {
@@ -502,6 +528,33 @@ impl<'a> Reader<'a> {
         self.at += 4;
         Ok(unit)
     }
+}
+
+/// Whether `a` and `b` (of the same length) are the same bytes, eight at a time: when `b`
+/// is a literal, the words of `b` fold into constants (wasm would otherwise call a
+/// byte-by-byte `memcmp`).
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |bytes: &[u8], at: usize| {
+        let mut word = [0; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    if a.len() != b.len() {
+        return false;
+    }
+    if b.len() < 8 {
+        return a == b;
+    }
+    let mut at = 0;
+    while at + 8 < b.len() {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    // The last word, overlapping the one before when the length is not a multiple of 8.
+    word(a, b.len() - 8) == word(b, b.len() - 8)
 }
 
 /// Where the run of plain string bytes from `i` ends: at the first quote, backslash or

@@ -227,6 +227,52 @@ fn text() -> impl Strategy<Value = String> {
         })
 }
 
+/// Claims in the layout tokenlife's signer writes, with values of every kind, and
+/// sometimes one random edit: the texts `ClaimsRef::read_as_signed` is for, and its edges.
+fn signed_text() -> impl Strategy<Value = String> {
+    let string = || {
+        prop_oneof![
+            8 => prop::sample::select(STRINGS),
+            1 => prop::sample::select(NOT_STRINGS),
+        ]
+    };
+    let number = || {
+        prop_oneof![
+            8 => prop::sample::select(NUMBERS),
+            1 => prop::sample::select(NOT_NUMBERS),
+        ]
+    };
+    (
+        prop::collection::vec(string(), 6),
+        prop::collection::vec(number(), 2),
+        any::<i64>(),
+        0..12u8,
+        any::<prop::sample::Index>(),
+        prop::sample::select(&['{', '}', '"', ',', ':', '\\', ' ', '1', '-', '\u{e9}'][..]),
+    )
+        .prop_map(|(s, n, number, edit, at, c)| {
+            let n: Vec<String> = n
+                .iter()
+                .map(|&v| if v == "1700000000" { number.to_string() } else { v.to_owned() })
+                .collect();
+            let text = format!(
+                r#"{{"username":{},"jwt_token_id":{},"jwt_token_description":{},"iat":{},"exp":{},"sub":{},"jti":{},"iss":{}}}"#,
+                s[0], s[1], s[2], n[0], n[1], s[3], s[4], s[5]
+            );
+            let mut chars: Vec<char> = text.chars().collect();
+            let i = at.index(chars.len());
+            match edit {
+                0 => {
+                    chars.remove(i);
+                }
+                1 => chars.insert(i, c),
+                2 => chars.truncate(i),
+                _ => {}
+            }
+            chars.into_iter().collect()
+        })
+}
+
 /// Both accept, with the same values, or both refuse. The top level as a list is left
 /// out: serde would read it as the members in field order, the reader refuses it.
 fn agree<T: PartialEq + std::fmt::Debug, U: std::fmt::Debug>(
@@ -249,7 +295,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
-    fn claims_as_serde_reads_them(text in text()) {
+    fn claims_as_serde_reads_them(text in prop_oneof![text(), signed_text()]) {
         let theirs = serde_json::from_str::<ClaimsRef<'_>>(&text);
         agree(&text, ClaimsRef::parse(&text), theirs)?;
     }
@@ -275,6 +321,49 @@ proptest! {
         });
         agree(&text, ours, theirs)?;
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn the_signers_layout_is_read_as_the_reader_reads_it(text in signed_text()) {
+        if let Some(fast) = ClaimsRef::read_as_signed(&text) {
+            let full = ClaimsRef::read(&text).map_err(|fault| fault.to_string());
+            prop_assert_eq!(Ok(fast), full, "{}", text);
+        }
+    }
+}
+
+#[test]
+fn the_signers_own_claims_take_the_short_way() {
+    use crate::{Claims, Life, TokenId};
+    let claims = Claims::new(
+        "zoë",
+        TokenId::from_random_bytes([3; 16]),
+        "wallet sync",
+        Life::parse("6m").expect("life"),
+        1_700_000_000,
+        "tokenlife",
+    )
+    .expect("claims");
+    let text = serde_json::to_string(&claims).expect("json");
+    let fast = ClaimsRef::read_as_signed(&text).expect("the signer's layout");
+    assert_eq!(fast.into_owned(), claims);
+    // What it does not cover is read the long way, to the same claims.
+    let limited = claims.with_endpoints(vec!["/a".into()]);
+    let text = serde_json::to_string(&limited).expect("json");
+    assert!(ClaimsRef::read_as_signed(&text).is_none());
+    assert_eq!(
+        ClaimsRef::parse(&text).expect("claims").into_owned(),
+        limited
+    );
+    let spaced = text.replace(",", ", ");
+    assert!(ClaimsRef::read_as_signed(&spaced).is_none());
+    assert_eq!(
+        ClaimsRef::parse(&spaced).expect("claims").into_owned(),
+        limited
+    );
 }
 
 #[test]
