@@ -37,8 +37,28 @@ impl Hs256 {
     pub fn verify_bytes(&self, msg: &[u8], signature: &[u8]) -> bool {
         let mut mac = self.0.clone();
         mac.update(msg);
-        mac.verify_slice(signature).is_ok()
+        same_tag(&mac.finalize().into_bytes().into(), signature)
     }
+}
+
+/// Whether `signature` is `tag`, in a time that depends only on its length: the
+/// differences are OR-ed together a word at a time, with no branch on them. (`subtle`'s
+/// `ct_eq`, which `verify_slice` uses, puts an optimisation barrier on every byte, which
+/// costs 0.1 µs per tag in wasm, a twentieth of a verify.)
+fn same_tag(tag: &[u8; 32], signature: &[u8]) -> bool {
+    let Ok(signature) = <&[u8; 32]>::try_from(signature) else {
+        return false;
+    };
+    let word = |bytes: &[u8]| {
+        let mut word = [0; 8];
+        word.copy_from_slice(bytes);
+        u64::from_le_bytes(word)
+    };
+    let difference = tag
+        .chunks_exact(8)
+        .zip(signature.chunks_exact(8))
+        .fold(0, |difference, (a, b)| difference | (word(a) ^ word(b)));
+    std::hint::black_box(difference) == 0
 }
 
 impl signature::Signer<Vec<u8>> for Hs256 {
@@ -224,5 +244,27 @@ fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>, JwtError
     match hash {
         ThumbprintHash::SHA256 => Ok(Sha256::digest(data).to_vec()),
         _ => Err(unsupported()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_tag;
+
+    #[test]
+    fn same_tag_is_equality_of_32_bytes() {
+        let tag: [u8; 32] = std::array::from_fn(|i| i as u8 * 7);
+        assert!(same_tag(&tag, &tag));
+        for byte in 0..32 {
+            for bit in 0..8 {
+                let mut other = tag;
+                other[byte] ^= 1 << bit;
+                assert!(!same_tag(&tag, &other), "{byte} {bit}");
+            }
+        }
+        for len in [0, 16, 31, 33, 64] {
+            let other: Vec<u8> = tag.iter().copied().cycle().take(len).collect();
+            assert!(!same_tag(&tag, &other), "{len}");
+        }
     }
 }
