@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::bytes::same;
 use crate::json;
 use crate::life::Life;
 use crate::{Error, ErrorKind};
@@ -228,10 +229,10 @@ impl<'a> ClaimsRef<'a> {
 
     /// Checks that the Specter names and the RFC 7519 names agree.
     pub(crate) fn check_twins(&self) -> Result<(), Error> {
-        if self.sub != self.username {
+        if !same(self.sub.as_bytes(), self.username.as_bytes()) {
             return Err(mismatch("sub", "sub must equal username"));
         }
-        if self.jti != self.jwt_token_id {
+        if !same(self.jti.as_bytes(), self.jwt_token_id.as_bytes()) {
             return Err(mismatch("jti", "jti must equal jwt_token_id"));
         }
         Ok(())

@@ -14,6 +14,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::bytes::same;
+
 /// Where and why a text is not what was asked for. Boxed, so that the reader's results
 /// stay small: in wasm, every byte of a returned value goes through memory.
 #[derive(Debug)]
@@ -528,33 +530,6 @@ impl<'a> Reader<'a> {
         self.at += 4;
         Ok(unit)
     }
-}
-
-/// Whether `a` and `b` (of the same length) are the same bytes, eight at a time: when `b`
-/// is a literal, the words of `b` fold into constants (wasm would otherwise call a
-/// byte-by-byte `memcmp`).
-#[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let word = |bytes: &[u8], at: usize| {
-        let mut word = [0; 8];
-        word.copy_from_slice(&bytes[at..at + 8]);
-        u64::from_le_bytes(word)
-    };
-    if a.len() != b.len() {
-        return false;
-    }
-    if b.len() < 8 {
-        return a == b;
-    }
-    let mut at = 0;
-    while at + 8 < b.len() {
-        if word(a, at) != word(b, at) {
-            return false;
-        }
-        at += 8;
-    }
-    // The last word, overlapping the one before when the length is not a multiple of 8.
-    word(a, b.len() - 8) == word(b, b.len() - 8)
 }
 
 /// Where the run of plain string bytes from `i` ends: at the first quote, backslash or

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod base64url;
+mod bytes;
 mod claims;
 mod error;
 mod inspect;

@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use serde::Deserialize;
 
+use crate::bytes::same;
 use crate::claims::mismatch;
 use crate::jws::{Compact, Header};
 use crate::keys::{Ed25519Public, Hs256};
@@ -338,7 +339,7 @@ impl Verifier {
         let known = self
             .known_headers
             .iter()
-            .find(|(header, _)| header == compact.header);
+            .find(|(header, _)| same(header.as_bytes(), compact.header.as_bytes()));
         let (parts, key) = match known {
             Some(&(_, key)) => (compact.decode_into(scratch, false)?, key),
             None => {

@@ -15,8 +15,11 @@ let wasm;
 let memory;
 let data;
 let bytes;
-// In Node, a Buffer over wasm memory reads ASCII text about twice as fast as TextDecoder.
-const NodeBuffer = typeof Buffer === 'function' && typeof Buffer.from === 'function' ? Buffer : undefined;
+// In Node (and Bun), a Buffer over wasm memory reads ASCII text two to three times as fast
+// as TextDecoder: with `latin1Slice`, which `buf.toString('latin1', start, end)` calls after
+// looking up its encoding by name (a third of the time, for these short texts).
+const NodeBuffer = typeof Buffer === 'function' && typeof Buffer.from === 'function'
+  && typeof Buffer.prototype.latin1Slice === 'function' ? Buffer : undefined;
 let buffer;
 let input = { ptr: 0, cap: 0 };
 let inputView;
@@ -81,7 +84,7 @@ function readTexts(at, count) {
     let total = 0;
     for (let i = 0; i < count; i++) total += data.getUint32(at + 36 + 4 * i, true);
     const all = buffer !== undefined
-      ? buffer.toString('latin1', start, start + total)
+      ? buffer.latin1Slice(start, start + total)
       : decoder.decode(bytes.subarray(start, start + total));
     let offset = 0;
     for (let i = 0; i < count; i++) {
