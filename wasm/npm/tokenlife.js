@@ -136,13 +136,18 @@ export function remainingLife(token, now) {
 const verifyChecked = glue.Verifier.prototype.verify;
 
 Verifier.prototype.verify = function verify(token, options) {
-  const now = options?.now;
-  const leeway = options?.leeway;
-  const issuer = options?.issuer ?? undefined;
-  const revoked = options?.revoked;
-  if (!isTime(now) || !isLeeway(leeway) || !(issuer === undefined || typeof issuer === 'string')
-    || !(revoked === undefined || revoked === null)) {
-    return verifyChecked.call(this, token, options);
+  let now;
+  let leeway = 0;
+  let issuer;
+  if (options !== undefined) {
+    now = options?.now;
+    leeway = options?.leeway;
+    issuer = options?.issuer ?? undefined;
+    const revoked = options?.revoked;
+    if (!isTime(now) || !isLeeway(leeway) || !(issuer === undefined || typeof issuer === 'string')
+      || !(revoked === undefined || revoked === null)) {
+      return verifyChecked.call(this, token, options);
+    }
   }
   const at = glue.wireVerify(this, put(token), timeNow(now), leeway ?? 0, issuer);
   if (at === 0) throw glue.wireError();

@@ -53,20 +53,23 @@ impl Record {
     const ENDPOINTS: u32 = 4;
 
     fn write(out: &mut Vec<u8>, numbers: [f64; 4], flags: u32, texts: [&str; 5]) {
-        out.clear();
-        for number in numbers {
-            out.extend_from_slice(&number.to_le_bytes());
+        // The fixed part is put together on the stack and copied once.
+        let mut head = [0u8; Record::TEXT];
+        for (at, number) in numbers.into_iter().enumerate() {
+            head[8 * at..8 * at + 8].copy_from_slice(&number.to_le_bytes());
         }
-        out.extend_from_slice(&flags.to_le_bytes());
-        for text in texts {
+        let ascii = texts.iter().all(|text| text.is_ascii());
+        let flags = if ascii { flags | Record::ASCII } else { flags };
+        head[32..36].copy_from_slice(&flags.to_le_bytes());
+        for (at, text) in texts.iter().enumerate() {
             // A text longer than 4 GiB cannot have come through a wasm32 memory.
-            out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            head[36 + 4 * at..40 + 4 * at].copy_from_slice(&(text.len() as u32).to_le_bytes());
         }
+        out.clear();
+        out.reserve(Record::TEXT + texts.iter().map(|text| text.len()).sum::<usize>());
+        out.extend_from_slice(&head);
         for text in texts {
             out.extend_from_slice(text.as_bytes());
-        }
-        if out[Record::TEXT..].is_ascii() {
-            out[32] |= Record::ASCII as u8;
         }
     }
 }
