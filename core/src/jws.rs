@@ -44,22 +44,20 @@ impl<'a> Compact<'a> {
         &token.as_bytes()[..self.header.len() + 1 + self.payload.len()]
     }
 
-    /// Decodes the payload, the signature and (if asked) the header, in that order, onto
-    /// the end of `scratch`, and returns where each landed. One buffer for all three
-    /// spares an allocation per part, and a caller that keeps `scratch` allocates nothing.
-    pub fn decode_into(&self, scratch: &mut Vec<u8>, header: bool) -> Result<Parts, Error> {
-        let payload = decode_part_into(self.payload, "payload", scratch)?;
-        let signature = decode_part_into(self.signature, "signature", scratch)?;
-        let header = if header {
-            decode_part_into(self.header, "header", scratch)?
-        } else {
-            0..0
-        };
+    /// Decodes the payload, then the signature, onto the end of `scratch`, and returns
+    /// where each landed. One buffer for all the parts spares an allocation per part, and
+    /// a caller that keeps `scratch` allocates nothing.
+    pub fn decode_into(&self, scratch: &mut Vec<u8>) -> Result<Parts, Error> {
         Ok(Parts {
-            payload,
-            signature,
-            header,
+            payload: decode_part_into(self.payload, "payload", scratch)?,
+            signature: decode_part_into(self.signature, "signature", scratch)?,
         })
+    }
+
+    /// Decodes the header onto the end of `scratch` (after [`Compact::decode_into`]: a
+    /// token's parts are judged in the order payload, signature, header).
+    pub fn decode_header_into(&self, scratch: &mut Vec<u8>) -> Result<Range<usize>, Error> {
+        decode_part_into(self.header, "header", scratch)
     }
 
     pub fn payload_bytes(&self) -> Result<Vec<u8>, Error> {
@@ -67,11 +65,10 @@ impl<'a> Compact<'a> {
     }
 }
 
-/// Where [`Compact::decode_into`] put each decoded part in its buffer.
+/// Where [`Compact::decode_into`] put the payload and the signature in its buffer.
 pub(crate) struct Parts {
     pub payload: Range<usize>,
     pub signature: Range<usize>,
-    pub header: Range<usize>,
 }
 
 pub(crate) fn decode_part(part: &str, name: &str) -> Result<Vec<u8>, Error> {

@@ -336,16 +336,16 @@ impl Verifier {
         // its signature, and costs no HMAC.
         let compact = Compact::split(token)?;
         scratch.clear();
+        let parts = compact.decode_into(scratch)?;
         let known = self
             .known_headers
             .iter()
             .find(|(header, _)| same(header.as_bytes(), compact.header.as_bytes()));
-        let (parts, key) = match known {
-            Some(&(_, key)) => (compact.decode_into(scratch, false)?, key),
+        let key = match known {
+            Some(&(_, key)) => key,
             None => {
-                let parts = compact.decode_into(scratch, true)?;
-                let key = self.key_for(&Header::parse(&scratch[parts.header.clone()])?)?;
-                (parts, key)
+                let header = compact.decode_header_into(scratch)?;
+                self.key_for(&Header::parse(&scratch[header])?)?
             }
         };
         self.keys[key].check(compact.signing_input(token), &scratch[parts.signature])?;
