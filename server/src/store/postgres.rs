@@ -22,7 +22,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokenlife_core::TokenRecord;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{NoTls, Row, Statement};
 
 use super::{
     Dump, ImportedUser, Op, PasswordRecord, SharedThrottle, Store, StoreError, StoreFuture,
@@ -202,14 +202,20 @@ impl PgStore {
         })
     }
 
+    /// A pooled connection and `sql` prepared on it (once per connection).
+    async fn prepared(&self, sql: &str) -> Result<(Object, Statement), StoreError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(db_error)?;
+        Ok((client, statement))
+    }
+
     /// One statement on a pooled connection, prepared once per connection.
     async fn query(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
-        let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await.map_err(db_error)?;
+        let (client, statement) = self.prepared(sql).await?;
         client.query(&statement, params).await.map_err(db_error)
     }
 
@@ -219,15 +225,13 @@ impl PgStore {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, StoreError> {
-        let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await.map_err(db_error)?;
+        let (client, statement) = self.prepared(sql).await?;
         client.query_opt(&statement, params).await.map_err(db_error)
     }
 
     /// [`PgStore::query`] for a statement that returns no rows.
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await.map_err(db_error)?;
+        let (client, statement) = self.prepared(sql).await?;
         client.execute(&statement, params).await.map_err(db_error)
     }
 
