@@ -103,8 +103,8 @@ impl<'a> LooseClaims<'a> {
 /// assert_eq!(seen.expiry_status, ExpiryStatus::Valid);
 /// # Ok::<(), tokenlife_core::Error>(())
 /// ```
-pub fn inspect(token: &str, now: f64, leeway: u64) -> Result<Inspection, Error> {
-    let compact = Compact::split(token)?;
+pub fn inspect(token: impl AsRef<[u8]>, now: f64, leeway: u64) -> Result<Inspection, Error> {
+    let compact = Compact::split(token.as_ref())?;
     let payload = compact.payload_bytes()?;
     let claims = LooseClaims::parse(crate::jws::utf8(&payload, "claims")?)?;
     let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned).unwrap_or_default();
@@ -159,8 +159,8 @@ impl Decoded {
 /// assert_eq!(decoded.claims_value()["a"], 1);
 /// # Ok::<(), tokenlife_core::Error>(())
 /// ```
-pub fn decode_unverified(token: &str) -> Result<Decoded, Error> {
-    let compact = Compact::split(token)?;
+pub fn decode_unverified(token: impl AsRef<[u8]>) -> Result<Decoded, Error> {
+    let compact = Compact::split(token.as_ref())?;
     let object = |bytes: Vec<u8>, name: &str| -> Result<Box<RawValue>, Error> {
         let not_object = || Error::malformed(format!("{name} is not a JSON object"));
         let text = String::from_utf8(bytes).map_err(|_| not_object())?;

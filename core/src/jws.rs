@@ -7,31 +7,32 @@ use crate::{Error, json};
 
 /// The three parts of a compact token, still encoded.
 pub(crate) struct Compact<'a> {
-    pub header: &'a str,
-    pub payload: &'a str,
-    pub signature: &'a str,
+    /// The token without the white space around it.
+    token: &'a [u8],
+    pub header: &'a [u8],
+    pub payload: &'a [u8],
+    pub signature: &'a [u8],
 }
 
 impl<'a> Compact<'a> {
-    pub fn split(token: &'a str) -> Result<Self, Error> {
-        let token = token.trim();
-        let bytes = token.as_bytes();
+    /// Splits a token, given as text or as bytes, at its two dots, after trimming the
+    /// white space around it as [`str::trim`] does. Bytes need not be UTF-8: every part is
+    /// base64url, so a byte outside it makes the token malformed when its part is decoded.
+    pub fn split(token: &'a [u8]) -> Result<Self, Error> {
         let malformed = || Error::malformed("a token has three base64url parts separated by dots");
-        let first = memchr::memchr(b'.', bytes).ok_or_else(malformed)?;
-        let second = memchr::memchr(b'.', &bytes[first + 1..]).ok_or_else(malformed)? + first + 1;
-        // The dots are ASCII, so every slice boundary below falls on a char boundary.
+        let token = trim(token).ok_or_else(malformed)?;
+        let first = memchr::memchr(b'.', token).ok_or_else(malformed)?;
+        let second = memchr::memchr(b'.', &token[first + 1..]).ok_or_else(malformed)? + first + 1;
         let (header, payload, signature) = (
             &token[..first],
             &token[first + 1..second],
             &token[second + 1..],
         );
-        if header.is_empty()
-            || payload.is_empty()
-            || memchr::memchr(b'.', signature.as_bytes()).is_some()
-        {
+        if header.is_empty() || payload.is_empty() || memchr::memchr(b'.', signature).is_some() {
             return Err(malformed());
         }
         Ok(Compact {
+            token,
             header,
             payload,
             signature,
@@ -39,9 +40,8 @@ impl<'a> Compact<'a> {
     }
 
     /// The bytes the signature covers: `header.payload`.
-    pub fn signing_input(&self, token: &'a str) -> &'a [u8] {
-        let token = token.trim();
-        &token.as_bytes()[..self.header.len() + 1 + self.payload.len()]
+    pub fn signing_input(&self) -> &'a [u8] {
+        &self.token[..self.header.len() + 1 + self.payload.len()]
     }
 
     /// Decodes the payload, then the signature, onto the end of `scratch`, and returns
@@ -71,16 +71,43 @@ pub(crate) struct Parts {
     pub signature: Range<usize>,
 }
 
-pub(crate) fn decode_part(part: &str, name: &str) -> Result<Vec<u8>, Error> {
+pub(crate) fn decode_part(part: &[u8], name: &str) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
     decode_part_into(part, name, &mut bytes)?;
     Ok(bytes)
 }
 
 /// Decodes `part` onto the end of `out` and returns where it landed.
-fn decode_part_into(part: &str, name: &str, out: &mut Vec<u8>) -> Result<Range<usize>, Error> {
-    crate::base64url::decode(part.as_bytes(), out)
+fn decode_part_into(part: &[u8], name: &str, out: &mut Vec<u8>) -> Result<Range<usize>, Error> {
+    crate::base64url::decode(part, out)
         .ok_or_else(|| Error::malformed(format!("{name} is not base64url without padding")))
+}
+
+/// `token` without the white space around it, exactly as [`str::trim`] trims its text;
+/// `None` when that needs the text and `token` is not UTF-8. ASCII white space is trimmed
+/// here, a byte at a time: most tokens have none, and the rest have only ASCII. Where an
+/// end is beyond ASCII it may be Unicode white space, and `str::trim` decides.
+fn trim(token: &[u8]) -> Option<&[u8]> {
+    // The ASCII characters `char::is_whitespace` takes: tab, line feed, vertical tab, form
+    // feed, carriage return and space (`u8::is_ascii_whitespace` leaves out vertical tab).
+    let white = |byte: &u8| matches!(byte, b'\t'..=b'\r' | b' ');
+    let start = token
+        .iter()
+        .position(|byte| !white(byte))
+        .unwrap_or(token.len());
+    let end = token
+        .iter()
+        .rposition(|byte| !white(byte))
+        .map_or(start, |last| last + 1);
+    let token = &token[start..end];
+    match (token.first(), token.last()) {
+        (Some(first), Some(last)) if !first.is_ascii() || !last.is_ascii() => {
+            std::str::from_utf8(token)
+                .ok()
+                .map(|text| text.trim().as_bytes())
+        }
+        _ => Some(token),
+    }
 }
 
 /// Decodes a JSON part to a `&str` once, so that serde_json need not re-check the UTF-8
@@ -135,5 +162,54 @@ impl<'a> Header<'a> {
                 "unsupported critical header {crit}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim;
+
+    #[test]
+    fn trim_is_str_trim() {
+        // Every end: nothing, each ASCII white space character (vertical tab included),
+        // Unicode white space (NEL, no-break space, em space, line separator), non-white
+        // characters beyond ASCII, and mixtures.
+        let ends = [
+            "",
+            " ",
+            "\t",
+            "\n",
+            "\u{b}",
+            "\u{c}",
+            "\r",
+            " \t\r\n ",
+            "\u{85}",
+            "\u{a0}",
+            "\u{2003}",
+            "\u{2028}",
+            " \u{a0} ",
+            "\u{a0}x",
+            "é",
+            "\u{1f600}",
+            "x\u{3000}",
+        ];
+        let middles = ["", "a", "a.b.c", "a b", "é", "\u{a0}", "a\u{2003}b"];
+        for start in ends {
+            for middle in middles {
+                for end in ends {
+                    let text = format!("{start}{middle}{end}");
+                    assert_eq!(
+                        trim(text.as_bytes()),
+                        Some(text.trim().as_bytes()),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+        // Bytes that are not UTF-8: trimmed as ASCII while the ends are ASCII; past that,
+        // refused, since whether they are white space cannot be told.
+        assert_eq!(trim(b" a\xffb\n"), Some(&b"a\xffb"[..]));
+        assert_eq!(trim(b" a\xff"), None);
+        assert_eq!(trim(b"\xc2a"), None);
     }
 }

@@ -224,7 +224,7 @@ impl Verifier {
                     let x = jwk
                         .x
                         .ok_or_else(|| Error::bad_key("an OKP key needs \"x\""))?;
-                    let bytes = crate::jws::decode_part(&x, "x")
+                    let bytes = crate::jws::decode_part(x.as_bytes(), "x")
                         .map_err(|_| Error::bad_key("\"x\" is not base64url"))?;
                     keys.push(Key::ed25519(jwk.kid, Ed25519Public::from_bytes(&bytes)?));
                 }
@@ -232,7 +232,7 @@ impl Verifier {
                     let k = jwk
                         .k
                         .ok_or_else(|| Error::bad_key("an oct key needs \"k\""))?;
-                    let bytes = crate::jws::decode_part(&k, "k")
+                    let bytes = crate::jws::decode_part(k.as_bytes(), "k")
                         .map_err(|_| Error::bad_key("\"k\" is not base64url"))?;
                     keys.push(Key::hs256(jwk.kid, Hs256::new(&bytes)?));
                 }
@@ -247,7 +247,9 @@ impl Verifier {
         Ok(Verifier::from_keys(keys))
     }
 
-    /// Verifies `token` and returns its claims.
+    /// Verifies `token` and returns its claims. The token is given as text or as bytes
+    /// (an HTTP header's value, say); bytes need not be UTF-8, since any byte outside
+    /// base64url makes a token malformed.
     ///
     /// The checks, in order: the token's form, header and parts (`malformed`; `crit` is
     /// refused); its key by `kid`
@@ -260,7 +262,11 @@ impl Verifier {
     /// # Errors
     ///
     /// The first check that fails, as an [`Error`] whose `code()` is the SPEC's.
-    pub fn verify(&self, token: &str, options: &VerifyOptions<'_>) -> Result<Claims, Error> {
+    pub fn verify(
+        &self,
+        token: impl AsRef<[u8]>,
+        options: &VerifyOptions<'_>,
+    ) -> Result<Claims, Error> {
         self.verify_in(token, options, &mut Vec::new())
             .map(ClaimsRef::into_owned)
     }
@@ -285,11 +291,11 @@ impl Verifier {
     /// As [`Verifier::verify`].
     pub fn verify_in<'b>(
         &self,
-        token: &str,
+        token: impl AsRef<[u8]>,
         options: &VerifyOptions<'_>,
         scratch: &'b mut Vec<u8>,
     ) -> Result<ClaimsRef<'b>, Error> {
-        let payload = self.check_signature(token, scratch)?;
+        let payload = self.check_signature(token.as_ref(), scratch)?;
         let scratch: &'b Vec<u8> = scratch;
         let claims = ClaimsRef::parse(crate::jws::utf8(&scratch[payload], "claims")?)?;
         claims.check_twins()?;
@@ -321,9 +327,9 @@ impl Verifier {
     /// # Errors
     ///
     /// `malformed`, `unknown_key`, `alg_not_allowed` or `bad_signature`.
-    pub fn verify_signature_only(&self, token: &str) -> Result<Vec<u8>, Error> {
+    pub fn verify_signature_only(&self, token: impl AsRef<[u8]>) -> Result<Vec<u8>, Error> {
         let mut scratch = Vec::new();
-        let payload = self.check_signature(token, &mut scratch)?;
+        let payload = self.check_signature(token.as_ref(), &mut scratch)?;
         scratch.truncate(payload.end);
         scratch.drain(..payload.start);
         Ok(scratch)
@@ -331,7 +337,7 @@ impl Verifier {
 
     /// Decodes the token into `scratch` (cleared first) and checks its header, key,
     /// algorithm and signature; returns where the payload is in `scratch`.
-    fn check_signature(&self, token: &str, scratch: &mut Vec<u8>) -> Result<Range<usize>, Error> {
+    fn check_signature(&self, token: &[u8], scratch: &mut Vec<u8>) -> Result<Range<usize>, Error> {
         // Every part is decoded before any key is tried: garbage is `malformed`, whatever
         // its signature, and costs no HMAC.
         let compact = Compact::split(token)?;
@@ -340,7 +346,7 @@ impl Verifier {
         let known = self
             .known_headers
             .iter()
-            .find(|(header, _)| same(header.as_bytes(), compact.header.as_bytes()));
+            .find(|(header, _)| same(header.as_bytes(), compact.header));
         let key = match known {
             Some(&(_, key)) => key,
             None => {
@@ -348,7 +354,7 @@ impl Verifier {
                 self.key_for(&Header::parse(&scratch[header])?)?
             }
         };
-        self.keys[key].check(compact.signing_input(token), &scratch[parts.signature])?;
+        self.keys[key].check(compact.signing_input(), &scratch[parts.signature])?;
         Ok(parts.payload)
     }
 
@@ -525,5 +531,55 @@ mod tests {
         }
         // The short way was taken, and not only by tokens that fail.
         assert!(short >= 12, "{short}");
+    }
+
+    #[test]
+    fn a_token_is_read_the_same_as_text_and_as_bytes() {
+        let verifier = Verifier::hs256(b"secret").expect("hs");
+        let good = token(r#"{"alg":"HS256"}"#, b"secret", &[1; 32]);
+        let at = VerifyOptions::at(50.0);
+        let code = |token: &[u8]| {
+            verifier
+                .verify(token, &at)
+                .map(|c| c.username)
+                .map_err(|e| e.code())
+        };
+        for text in [
+            good.clone(),
+            format!(" \t{good}\r\n"),
+            format!("\u{a0}{good}\u{2003}"),
+            format!("{good}\u{b}"),
+            format!("{good}é"),
+            good.replacen('.', "\u{2e}\u{301}", 1),
+            String::new(),
+        ] {
+            assert_eq!(
+                code(text.as_bytes()),
+                verifier
+                    .verify(&text, &at)
+                    .map(|c| c.username)
+                    .map_err(|e| e.code()),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            code(format!(" {good}\u{a0}").as_bytes()),
+            Ok("u".to_owned())
+        );
+        // Bytes that are not UTF-8 are malformed wherever they are.
+        for bad in [b"\xff".as_slice(), b" \xfe", b"\xc3"] {
+            for at_start in [true, false] {
+                let mut bytes = good.clone().into_bytes();
+                if at_start {
+                    bytes.splice(0..0, bad.iter().copied());
+                } else {
+                    bytes.extend_from_slice(bad);
+                }
+                assert_eq!(code(&bytes), Err("malformed"), "{bytes:?}");
+            }
+            let mut bytes = good.clone().into_bytes();
+            bytes.splice(40..40, bad.iter().copied());
+            assert_eq!(code(&bytes), Err("malformed"), "{bytes:?}");
+        }
     }
 }

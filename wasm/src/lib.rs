@@ -184,7 +184,7 @@ pub fn inspect(
         ),
         None => (clock::now(), 0),
     };
-    let inspection = inspect_token(&token, now, leeway)?;
+    let inspection = inspect_token(token.as_bytes(), now, leeway)?;
     Ok(to_js(&inspection))
 }
 
@@ -199,7 +199,7 @@ pub fn remaining_life(
 ) -> Result<f64, JsValue> {
     let token = token_str(&token);
     let now = options::now(now.map_or(JsValue::UNDEFINED, JsValue::from_f64))?;
-    let inspection = inspect_token(&token, now, 0)?;
+    let inspection = inspect_token(token.as_bytes(), now, 0)?;
     Ok(inspection.jwt_token_life_remaining)
 }
 
@@ -287,7 +287,7 @@ pub fn decode(
 /// into each, it would be in the `.wasm` several times).
 #[inline(never)]
 pub(crate) fn inspect_token(
-    token: &str,
+    token: &[u8],
     now: f64,
     leeway: u64,
 ) -> Result<tokenlife_core::Inspection, JsValue> {

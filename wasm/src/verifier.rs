@@ -143,7 +143,7 @@ impl Verifier {
     /// Core's `verify_in`: the claims borrowed from `scratch`, for the packed export.
     pub(crate) fn check_in<'b>(
         &self,
-        token: &str,
+        token: &[u8],
         checks: &tokenlife_core::VerifyOptions<'_>,
         scratch: &'b mut Vec<u8>,
     ) -> Result<tokenlife_core::ClaimsRef<'b>, JsValue> {

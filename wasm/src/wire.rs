@@ -205,7 +205,7 @@ fn times(now: f64, leeway: f64) -> Result<(f64, u64), JsValue> {
 /// and returns the record's address.
 fn with_token(
     len: usize,
-    f: impl FnOnce(&str, &mut Vec<u8>, &mut Vec<u8>) -> Result<(), JsValue>,
+    f: impl FnOnce(&[u8], &mut Vec<u8>, &mut Vec<u8>) -> Result<(), JsValue>,
 ) -> Result<usize, JsValue> {
     WIRE.with(|wire| {
         let mut wire = wire.borrow_mut();
@@ -214,19 +214,17 @@ fn with_token(
             record,
             scratch,
         } = &mut *wire;
-        f(input_str(input, len), record, scratch)?;
+        f(input_token(input, len), record, scratch)?;
         Ok(record.as_ptr() as usize)
     })
 }
 
-/// The token JavaScript wrote. `TextEncoder.encodeInto` writes only UTF-8, so the check
-/// never fails for it; anything else reads as the empty string, which core calls
-/// malformed.
-fn input_str(input: &[u8], len: usize) -> &str {
-    input
-        .get(..len)
-        .and_then(|bytes| std::str::from_utf8(bytes).ok())
-        .unwrap_or("")
+/// The token JavaScript wrote, as bytes: core takes a token's bytes as they are, with no
+/// UTF-8 check (`TextEncoder.encodeInto` writes UTF-8 anyway, and a byte outside base64url
+/// makes a token malformed). A length past the buffer, which `tokenlife.js` never gives,
+/// reads as the empty token, which core calls malformed.
+fn input_token(input: &[u8], len: usize) -> &[u8] {
+    input.get(..len).unwrap_or_default()
 }
 
 #[cfg(test)]
