@@ -8,37 +8,92 @@
 use std::sync::Once;
 
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error as JwtError, ErrorKind as JwtErrorKind};
 use jsonwebtoken::jwk::{EllipticCurve, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use sha2::block_api::compress256;
 use sha2::{Digest, Sha256};
 
 use crate::Error;
 
-/// An HMAC-SHA256 key with its inner and outer pads already hashed.
+/// An HMAC-SHA256 key (RFC 2104) with its inner and outer pads already hashed: a MAC
+/// then costs the message's blocks and one outer block.
+///
+/// Written over sha2's block function rather than with the `hmac` crate, whose keyed
+/// state is cloned, buffered and copied block by block on every call: 70 ns of a 2.2 µs
+/// verify in wasm. The tests hold it to the `hmac` crate and to RFC 4231's vectors.
 #[derive(Clone)]
-pub(crate) struct Hs256(Hmac<Sha256>);
+pub(crate) struct Hs256 {
+    /// SHA-256's state after the key XOR ipad block.
+    inner: [u32; 8],
+    /// SHA-256's state after the key XOR opad block.
+    outer: [u32; 8],
+}
 
 impl Hs256 {
     pub fn new(secret: &[u8]) -> Result<Self, Error> {
         if secret.is_empty() {
             return Err(Error::bad_key("an HS256 secret must not be empty"));
         }
-        Hmac::<Sha256>::new_from_slice(secret)
-            .map(Hs256)
-            .map_err(|_| Error::bad_key("the HS256 secret is unusable"))
+        // A key longer than a block is hashed first; a shorter one is padded with zeros.
+        let mut key = [0u8; 64];
+        if secret.len() > 64 {
+            key[..32].copy_from_slice(&Sha256::digest(secret));
+        } else {
+            key[..secret.len()].copy_from_slice(secret);
+        }
+        let pad = |byte: u8| {
+            let mut state = SHA256_IV;
+            compress256(&mut state, &[key.map(|k| k ^ byte)]);
+            state
+        };
+        Ok(Hs256 {
+            inner: pad(0x36),
+            outer: pad(0x5c),
+        })
+    }
+
+    /// The HMAC of `msg`.
+    pub fn mac(&self, msg: &[u8]) -> [u8; 32] {
+        let inner = finish(self.inner, msg);
+        finish(self.outer, &inner)
+    }
+
+    /// Checks an HMAC in constant time, without the `Vec` the provider traits take.
+    pub fn verify_bytes(&self, msg: &[u8], signature: &[u8]) -> bool {
+        same_tag(&self.mac(msg), signature)
     }
 }
 
-impl Hs256 {
-    /// Checks an HMAC in constant time, without the `Vec` the provider traits take.
-    pub fn verify_bytes(&self, msg: &[u8], signature: &[u8]) -> bool {
-        let mut mac = self.0.clone();
-        mac.update(msg);
-        same_tag(&mac.finalize().into_bytes().into(), signature)
+/// SHA-256's initial state (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// Hashes `msg` on from `state`, which has taken one block (the pad) already, and pads
+/// as SHA-256 does: `0x80`, zeros, and the bit length of all that was hashed.
+fn finish(mut state: [u32; 8], msg: &[u8]) -> [u8; 32] {
+    let (blocks, rest) = msg.as_chunks::<64>();
+    compress256(&mut state, blocks);
+    let mut last = [[0u8; 64]; 2];
+    let tail = last.as_flattened_mut();
+    tail[..rest.len()].copy_from_slice(rest);
+    tail[rest.len()] = 0x80;
+    // One block more when the length no longer fits after the 0x80.
+    let used = if rest.len() < 56 { 1 } else { 2 };
+    let bits = (64 + msg.len() as u64) * 8;
+    tail[64 * used - 8..64 * used].copy_from_slice(&bits.to_be_bytes());
+    compress256(&mut state, &last[..used]);
+    digest_bytes(&state)
+}
+
+fn digest_bytes(state: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
     }
+    out
 }
 
 /// Whether `signature` is `tag`, in a time that depends only on its length: the
@@ -63,9 +118,7 @@ fn same_tag(tag: &[u8; 32], signature: &[u8]) -> bool {
 
 impl signature::Signer<Vec<u8>> for Hs256 {
     fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
-        let mut mac = self.0.clone();
-        mac.update(msg);
-        Ok(mac.finalize().into_bytes().to_vec())
+        Ok(self.mac(msg).to_vec())
     }
 }
 
@@ -249,7 +302,56 @@ fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>, JwtError
 
 #[cfg(test)]
 mod tests {
-    use super::same_tag;
+    use hmac::{Hmac, KeyInit, Mac};
+
+    use super::{Hs256, same_tag};
+
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn hmac_sha256_gives_rfc_4231s_answers() {
+        // RFC 4231 section 4: test cases 1, 2, 3, 4, 6 and 7 (5 truncates the tag).
+        let cases = [
+            ("0b".repeat(20), hex("4869205468657265"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            ("4a656665".to_owned(), b"what do ya want for nothing?".to_vec(), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            ("aa".repeat(20), hex(&"dd".repeat(50)), "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+            ("0102030405060708090a0b0c0d0e0f10111213141516171819".to_owned(), hex(&"cd".repeat(50)), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
+            ("aa".repeat(131), b"Test Using Larger Than Block-Size Key - Hash Key First".to_vec(), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+            ("aa".repeat(131), b"This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".to_vec(), "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+        ];
+        for (key, data, tag) in cases {
+            let key = hex(&key);
+            assert_eq!(
+                Hs256::new(&key).expect("key").mac(&data).to_vec(),
+                hex(tag),
+                "{tag}"
+            );
+        }
+    }
+
+    #[test]
+    fn hmac_sha256_agrees_with_the_hmac_crate() {
+        let bytes: Vec<u8> = (0..400u32).map(|i| (i * 31 + 7) as u8).collect();
+        // Keys shorter than, as long as, and longer than a block; messages of every length
+        // across several blocks, so the padding takes one block and two.
+        for key_len in [1, 20, 32, 63, 64, 65, 200] {
+            let key = &bytes[..key_len];
+            let ours = Hs256::new(key).expect("key");
+            for msg_len in 0..bytes.len() {
+                let msg = &bytes[msg_len / 3..msg_len / 3 + msg_len.min(bytes.len() - msg_len / 3)];
+                let mut theirs = Hmac::<sha2::Sha256>::new_from_slice(key).expect("key");
+                theirs.update(msg);
+                let tag: [u8; 32] = theirs.finalize().into_bytes().into();
+                assert_eq!(ours.mac(msg), tag, "{key_len} {msg_len}");
+                assert!(ours.verify_bytes(msg, &tag));
+            }
+        }
+    }
 
     #[test]
     fn same_tag_is_equality_of_32_bytes() {
