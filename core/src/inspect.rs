@@ -104,7 +104,12 @@ impl<'a> LooseClaims<'a> {
 /// # Ok::<(), tokenlife_core::Error>(())
 /// ```
 pub fn inspect(token: impl AsRef<[u8]>, now: f64, leeway: u64) -> Result<Inspection, Error> {
-    let compact = Compact::split(token.as_ref())?;
+    inspect_bytes(token.as_ref(), now, leeway)
+}
+
+/// [`inspect`] on bytes: one copy of the code whatever the callers pass.
+fn inspect_bytes(token: &[u8], now: f64, leeway: u64) -> Result<Inspection, Error> {
+    let compact = Compact::split(token)?;
     let payload = compact.payload_bytes()?;
     let claims = LooseClaims::parse(crate::jws::utf8(&payload, "claims")?)?;
     let owned = |text: Option<Cow<'_, str>>| text.map(Cow::into_owned).unwrap_or_default();
@@ -160,7 +165,12 @@ impl Decoded {
 /// # Ok::<(), tokenlife_core::Error>(())
 /// ```
 pub fn decode_unverified(token: impl AsRef<[u8]>) -> Result<Decoded, Error> {
-    let compact = Compact::split(token.as_ref())?;
+    decode_bytes(token.as_ref())
+}
+
+/// [`decode_unverified`] on bytes: one copy of the code whatever the callers pass.
+fn decode_bytes(token: &[u8]) -> Result<Decoded, Error> {
+    let compact = Compact::split(token)?;
     let object = |bytes: Vec<u8>, name: &str| -> Result<Box<RawValue>, Error> {
         let not_object = || Error::malformed(format!("{name} is not a JSON object"));
         let text = String::from_utf8(bytes).map_err(|_| not_object())?;

@@ -267,7 +267,7 @@ impl Verifier {
         token: impl AsRef<[u8]>,
         options: &VerifyOptions<'_>,
     ) -> Result<Claims, Error> {
-        self.verify_in(token, options, &mut Vec::new())
+        self.verify_in(token.as_ref(), options, &mut Vec::new())
             .map(ClaimsRef::into_owned)
     }
 
@@ -295,7 +295,17 @@ impl Verifier {
         options: &VerifyOptions<'_>,
         scratch: &'b mut Vec<u8>,
     ) -> Result<ClaimsRef<'b>, Error> {
-        let payload = self.check_signature(token.as_ref(), scratch)?;
+        self.claims_in(token.as_ref(), options, scratch)
+    }
+
+    /// [`Verifier::verify_in`] on bytes: one copy of the code whatever the callers pass.
+    fn claims_in<'b>(
+        &self,
+        token: &[u8],
+        options: &VerifyOptions<'_>,
+        scratch: &'b mut Vec<u8>,
+    ) -> Result<ClaimsRef<'b>, Error> {
+        let payload = self.check_signature(token, scratch)?;
         let scratch: &'b Vec<u8> = scratch;
         let claims = ClaimsRef::parse(crate::jws::utf8(&scratch[payload], "claims")?)?;
         claims.check_twins()?;

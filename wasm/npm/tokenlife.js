@@ -71,34 +71,30 @@ function put(token) {
   return encoder.encodeInto(token, inputView).written;
 }
 
-/** The texts of a record at `at`: `texts[0..5]` and its flags, reused between calls. */
-const texts = ['', '', '', '', ''];
+/**
+ * The texts of the record at `at` (wasm/src/wire.rs has its layout). `readTexts` reads its
+ * flags and, when every text is ASCII, returns all of them decoded at once; `text` cuts
+ * text `i` from that, or decodes it alone. The strings go straight into the result object:
+ * keeping them in a module-level array cost a write barrier per string.
+ */
 let flags = 0;
 
-function readTexts(at, count) {
+function readTexts(at) {
   views();
   flags = data.getUint32(at + 32, true);
-  let start = at + 56;
-  if (flags & 1) {
-    // All ASCII: one decode, then cut by byte lengths, which are character lengths here.
-    let total = 0;
-    for (let i = 0; i < count; i++) total += data.getUint32(at + 36 + 4 * i, true);
-    const all = buffer !== undefined
-      ? buffer.latin1Slice(start, start + total)
-      : decoder.decode(bytes.subarray(start, start + total));
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      const length = data.getUint32(at + 36 + 4 * i, true);
-      texts[i] = all.slice(offset, offset + length);
-      offset += length;
-    }
-  } else {
-    for (let i = 0; i < count; i++) {
-      const length = data.getUint32(at + 36 + 4 * i, true);
-      texts[i] = decoder.decode(bytes.subarray(start, start + length));
-      start += length;
-    }
-  }
+  if ((flags & 1) === 0) return undefined;
+  // All ASCII: one decode, then cut by byte offsets, which are character offsets here.
+  const base = data.getUint32(at + 36, true);
+  const end = base + data.getUint32(at + 40, true);
+  return buffer !== undefined ? buffer.latin1Slice(base, end) : decoder.decode(bytes.subarray(base, end));
+}
+
+function text(at, i, all) {
+  const offset = data.getUint32(at + 44 + 8 * i, true);
+  const end = offset + data.getUint32(at + 48 + 8 * i, true);
+  if (all !== undefined) return all.slice(offset, end);
+  const base = data.getUint32(at + 36, true);
+  return decoder.decode(bytes.subarray(base + offset, base + end));
 }
 
 /** `now` as given, or the host's clock: the same clock as the glue's (clock.rs). */
@@ -112,11 +108,11 @@ export function inspect(token, options) {
   if (!isTime(now) || !isLeeway(leeway)) return glue.inspect(token, options);
   const at = glue.wireInspect(put(token), timeNow(now), leeway ?? 0);
   if (at === 0) throw glue.wireError();
-  readTexts(at, 3);
+  const all = readTexts(at);
   return {
-    username: texts[0],
-    jwt_token_id: texts[1],
-    jwt_token_description: texts[2],
+    username: text(at, 0, all),
+    jwt_token_id: text(at, 1, all),
+    jwt_token_description: text(at, 2, all),
     iat: data.getFloat64(at, true),
     exp: data.getFloat64(at + 8, true),
     jwt_token_life: data.getFloat64(at + 16, true),
@@ -151,18 +147,20 @@ Verifier.prototype.verify = function verify(token, options) {
   }
   const at = glue.wireVerify(this, put(token), timeNow(now), leeway ?? 0, issuer);
   if (at === 0) throw glue.wireError();
-  readTexts(at, 5);
+  const all = readTexts(at);
+  const username = text(at, 0, all);
+  const id = text(at, 1, all);
   const claims = {
-    username: texts[0],
-    jwt_token_id: texts[1],
-    jwt_token_description: texts[2],
+    username,
+    jwt_token_id: id,
+    jwt_token_description: text(at, 2, all),
     iat: data.getFloat64(at, true),
     exp: data.getFloat64(at + 8, true),
     // Core has checked that sub and jti are username and jwt_token_id.
-    sub: texts[0],
-    jti: texts[1],
-    iss: texts[3],
+    sub: username,
+    jti: id,
+    iss: text(at, 3, all),
   };
-  if (flags & 4) claims.jwt_token_endpoints = JSON.parse(texts[4]);
+  if (flags & 4) claims.jwt_token_endpoints = JSON.parse(text(at, 4, all));
   return claims;
 };

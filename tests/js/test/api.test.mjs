@@ -340,6 +340,36 @@ describe('the packed fast path (tokenlife.js over wire.rs) and the checked expor
       }
     }
   });
+  it('reads claim texts alike wherever the record has them', () => {
+    // wasm/src/wire.rs leaves texts borrowed from the decoded token in place, and copies
+    // them when one was unescaped, when there are endpoints, or when other claims keep
+    // them far apart; ASCII texts are decoded at once, others one by one.
+    const base = peers.claimsFor();
+    const between = (member) => {
+      const { username, ...rest } = base;
+      return { username, ...member, ...rest };
+    };
+    const cases = [
+      base,
+      peers.claimsFor({ username: 'zoë', description: '☃' }),
+      peers.claimsFor({ description: 'say "hi" \\ back\n' }),
+      peers.claimsFor({ username: 'a\u00e9', iss: 'tokenlife \u{1f3ab}' }),
+      peers.claimsFor({ jwt_token_endpoints: ['/a'] }),
+      between({ note: 'x'.repeat(100) }),
+      between({ note: 'x'.repeat(2000) }),
+      between({ note: 'é'.repeat(2000) }),
+      peers.claimsFor({ description: '' }),
+    ];
+    for (const claims of cases) {
+      const token = peers.jwtHs256(claims);
+      const fast = hs.verify(token, { now: claims.iat });
+      assert.deepEqual(fast, hs.verify(token, { now: claims.iat, revoked: [] }));
+      for (const name of ['username', 'jwt_token_id', 'jwt_token_description', 'iss', 'sub', 'jti']) {
+        assert.equal(fast[name], claims[name], name);
+      }
+      assert.equal(inspect(token, { now: 0 }).jwt_token_description, claims.jwt_token_description);
+    }
+  });
   it('keeps non-ASCII text, long tokens and endpoint lists intact', () => {
     const fancy = peers.claimsFor({ username: 'zoë', description: 'naïve ☃ 日本語 🎫', jwt_token_endpoints: ['/a', '/b'] });
     assert.deepEqual(hs.verify(peers.jwtHs256(fancy), { now: fancy.iat }), fancy);
