@@ -25,23 +25,23 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes `input`, appending the bytes to `out`, and returns where they landed; on
-/// failure `out` is left as it was.
-pub(crate) fn decode(input: &[u8], out: &mut Vec<u8>) -> Option<Range<usize>> {
+/// Decodes `input` into `out` from `at` on, and returns where the bytes landed. `out`
+/// grows only when it is too short; whatever lies past the bytes is left as it was, so a
+/// buffer kept between calls is not zeroed each time. On failure, what lies from `at` on
+/// is unspecified.
+pub(crate) fn decode_at(input: &[u8], out: &mut Vec<u8>, at: usize) -> Option<Range<usize>> {
     let tail = match input.len() % 4 {
         0 => 0,
         2 => 1,
         3 => 2,
         _ => return None,
     };
-    let start = out.len();
-    let end = start + input.len() / 4 * 3 + tail;
-    out.resize(end, 0);
-    let decoded = decode_exact(input, tail, &mut out[start..]);
-    if decoded.is_none() {
-        out.truncate(start);
+    let end = at + input.len() / 4 * 3 + tail;
+    if out.len() < end {
+        out.resize(end, 0);
     }
-    decoded.map(|()| start..end)
+    decode_exact(input, tail, &mut out[at..end])?;
+    Some(at..end)
 }
 
 /// [`decode`] into `out`, which has exactly the room the bytes need.
@@ -230,7 +230,7 @@ mod wide {
 }
 #[cfg(test)]
 mod tests {
-    use super::{decode as decode_base64url, encode};
+    use super::{decode_at, encode};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -241,16 +241,27 @@ mod tests {
             let text = URL_SAFE_NO_PAD.encode(&data[..len]);
             assert_eq!(encode(&data[..len]), text, "{len}");
             let mut out = b"before".to_vec();
-            let range = decode_base64url(text.as_bytes(), &mut out);
+            let range = decode_at(text.as_bytes(), &mut out, 6);
             assert_eq!(range, Some(6..6 + len), "{len}");
             assert_eq!(&out[6..], &data[..len], "{len}");
         }
+        // Into a buffer kept between calls: the bytes land at `at`, what follows stays.
+        let mut kept = vec![7u8; 1000];
+        for len in [0, 1, 2, 3, 10, 200, 500] {
+            let text = URL_SAFE_NO_PAD.encode(&data[..len]);
+            assert_eq!(decode_at(text.as_bytes(), &mut kept, 5), Some(5..5 + len));
+            assert_eq!(&kept[5..5 + len], &data[..len]);
+            assert_eq!(kept.len(), 1000);
+            assert!(kept[5 + len..].iter().all(|&b| b == 7), "{len}");
+            kept[5..5 + len].fill(7);
+        }
+        let mut short = vec![1u8; 3];
+        assert_eq!(decode_at(b"AAAA", &mut short, 2), Some(2..5));
+        assert_eq!(short, [1, 1, 0, 0, 0]);
         for bad in [
             "A", "AAAAA", "AB", "AAB", "A=", "AA==", "A+AA", "A/AA", "AA AA", "é",
         ] {
-            let mut out = b"before".to_vec();
-            assert_eq!(decode_base64url(bad.as_bytes(), &mut out), None, "{bad}");
-            assert_eq!(out, b"before", "{bad}");
+            assert_eq!(decode_at(bad.as_bytes(), &mut Vec::new(), 0), None, "{bad}");
             assert!(URL_SAFE_NO_PAD.decode(bad).is_err(), "{bad}");
         }
     }

@@ -44,20 +44,24 @@ impl<'a> Compact<'a> {
         &self.token[..self.header.len() + 1 + self.payload.len()]
     }
 
-    /// Decodes the payload, then the signature, onto the end of `scratch`, and returns
-    /// where each landed. One buffer for all the parts spares an allocation per part, and
-    /// a caller that keeps `scratch` allocates nothing.
+    /// Decodes the payload, then the signature, into `scratch` from its start, and
+    /// returns where each landed. One buffer for all the parts spares an allocation per
+    /// part; a caller that keeps `scratch` allocates nothing, and what lies past the parts
+    /// is left as it was (not cleared or zeroed per call).
     pub fn decode_into(&self, scratch: &mut Vec<u8>) -> Result<Parts, Error> {
-        Ok(Parts {
-            payload: decode_part_into(self.payload, "payload", scratch)?,
-            signature: decode_part_into(self.signature, "signature", scratch)?,
-        })
+        let payload = decode_part_at(self.payload, "payload", scratch, 0)?;
+        let signature = decode_part_at(self.signature, "signature", scratch, payload.end)?;
+        Ok(Parts { payload, signature })
     }
 
-    /// Decodes the header onto the end of `scratch` (after [`Compact::decode_into`]: a
-    /// token's parts are judged in the order payload, signature, header).
-    pub fn decode_header_into(&self, scratch: &mut Vec<u8>) -> Result<Range<usize>, Error> {
-        decode_part_into(self.header, "header", scratch)
+    /// Decodes the header into `scratch` after the parts [`Compact::decode_into`] put
+    /// there (a token's parts are judged in the order payload, signature, header).
+    pub fn decode_header_into(
+        &self,
+        scratch: &mut Vec<u8>,
+        parts: &Parts,
+    ) -> Result<Range<usize>, Error> {
+        decode_part_at(self.header, "header", scratch, parts.signature.end)
     }
 
     pub fn payload_bytes(&self) -> Result<Vec<u8>, Error> {
@@ -73,13 +77,18 @@ pub(crate) struct Parts {
 
 pub(crate) fn decode_part(part: &[u8], name: &str) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
-    decode_part_into(part, name, &mut bytes)?;
+    decode_part_at(part, name, &mut bytes, 0)?;
     Ok(bytes)
 }
 
-/// Decodes `part` onto the end of `out` and returns where it landed.
-fn decode_part_into(part: &[u8], name: &str, out: &mut Vec<u8>) -> Result<Range<usize>, Error> {
-    crate::base64url::decode(part, out)
+/// Decodes `part` into `out` from `at` on and returns where it landed.
+fn decode_part_at(
+    part: &[u8],
+    name: &str,
+    out: &mut Vec<u8>,
+    at: usize,
+) -> Result<Range<usize>, Error> {
+    crate::base64url::decode_at(part, out, at)
         .ok_or_else(|| Error::malformed(format!("{name} is not base64url without padding")))
 }
 

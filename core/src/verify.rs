@@ -271,7 +271,7 @@ impl Verifier {
             .map(ClaimsRef::into_owned)
     }
 
-    /// [`Verifier::verify`], with the token decoded into `scratch` (cleared first) and the
+    /// [`Verifier::verify`], with the token decoded into `scratch` (overwritten) and the
     /// claims borrowed from it: a caller that keeps `scratch` between calls verifies
     /// without allocating.
     ///
@@ -345,13 +345,12 @@ impl Verifier {
         Ok(scratch)
     }
 
-    /// Decodes the token into `scratch` (cleared first) and checks its header, key,
+    /// Decodes the token into `scratch` (overwritten) and checks its header, key,
     /// algorithm and signature; returns where the payload is in `scratch`.
     fn check_signature(&self, token: &[u8], scratch: &mut Vec<u8>) -> Result<Range<usize>, Error> {
         // Every part is decoded before any key is tried: garbage is `malformed`, whatever
         // its signature, and costs no HMAC.
         let compact = Compact::split(token)?;
-        scratch.clear();
         let parts = compact.decode_into(scratch)?;
         let known = self
             .known_headers
@@ -360,7 +359,7 @@ impl Verifier {
         let key = match known {
             Some(&(_, key)) => key,
             None => {
-                let header = compact.decode_header_into(scratch)?;
+                let header = compact.decode_header_into(scratch, &parts)?;
                 self.key_for(&Header::parse(&scratch[header])?)?
             }
         };

@@ -66,8 +66,33 @@ impl Record {
     /// Writes a record; `kept` says that the texts live on after the call (they are
     /// borrowed from the scratch buffer), so that they can stay where they are.
     fn write(out: &mut Vec<u8>, numbers: [f64; 4], flags: u32, texts: [&str; 5], kept: bool) {
-        // The fixed part is put together on the stack and copied once.
-        let mut head = [0u8; Record::TEXT];
+        let place = |text: &str| {
+            let start = text.as_ptr() as usize;
+            start..start + text.len()
+        };
+        let places = texts.map(place);
+        let total: usize = texts.iter().map(|text| text.len()).sum();
+        let lived = || places.iter().filter(|at| !at.is_empty());
+        let start = lived().map(|at| at.start).min().unwrap_or(0);
+        let end = lived().map(|at| at.end).max().unwrap_or(start);
+        // Far apart (a large claim between them), the texts are copied all the same: one
+        // decode of all that would cost more, and the strings cut from it would keep it
+        // alive in JavaScript.
+        let kept = kept && end - start <= total + Record::GAPS;
+        // The fixed part is written in place (the buffer keeps its length between calls),
+        // with room for the copied texts made first, so that their address is known.
+        let room = Record::TEXT + if kept { 0 } else { total };
+        if out.len() < room {
+            out.resize(room, 0);
+        }
+        out.truncate(Record::TEXT);
+        let (base, span) = if kept {
+            (start, end - start)
+        } else {
+            out.reserve(total);
+            (out.as_ptr() as usize + Record::TEXT, total)
+        };
+        let head = &mut out[..Record::TEXT];
         let mut put = |at: usize, bytes: &[u8]| head[at..at + bytes.len()].copy_from_slice(bytes);
         for (at, number) in numbers.into_iter().enumerate() {
             put(8 * at, &number.to_le_bytes());
@@ -77,27 +102,6 @@ impl Record {
             32,
             &(if ascii { flags | Record::ASCII } else { flags }).to_le_bytes(),
         );
-        let place = |text: &str| {
-            let start = text.as_ptr() as usize;
-            start..start + text.len()
-        };
-        let places = texts.map(place);
-        let total: usize = texts.iter().map(|text| text.len()).sum();
-        out.clear();
-        let lived = || places.iter().filter(|at| !at.is_empty());
-        let start = lived().map(|at| at.start).min().unwrap_or(0);
-        let end = lived().map(|at| at.end).max().unwrap_or(start);
-        // Far apart (a large claim between them), the texts are copied all the same: one
-        // decode of all that would cost more, and the strings cut from it would keep it
-        // alive in JavaScript.
-        let kept = kept && end - start <= total + Record::GAPS;
-        let (base, span) = if kept {
-            (start, end - start)
-        } else {
-            // Room for all of it now, so that the texts' address is known and stays.
-            out.reserve(Record::TEXT + total);
-            (out.as_ptr() as usize + Record::TEXT, total)
-        };
         // Addresses are 32 bits in wasm32, so `as u32` keeps all of them there.
         put(36, &(base as u32).to_le_bytes());
         put(40, &(span as u32).to_le_bytes());
@@ -114,7 +118,6 @@ impl Record {
             put(44 + 8 * at, &(offset as u32).to_le_bytes());
             put(48 + 8 * at, &(text.len() as u32).to_le_bytes());
         }
-        out.extend_from_slice(&head);
         if !kept {
             for text in texts {
                 out.extend_from_slice(text.as_bytes());
