@@ -142,31 +142,53 @@ impl<'a> ClaimsRef<'a> {
     /// this accepts is plain JSON with each member once, so both read the same claims (a
     /// property test holds them to it).
     pub(crate) fn read_as_signed(text: &'a str) -> Option<ClaimsRef<'a>> {
-        let mut r = json::Reader::new(text);
-        let text = |r: &mut json::Reader<'a>, before: &[u8]| {
-            r.literal(before)
-                .then(|| r.plain_string())
-                .flatten()
-                .map(Cow::Borrowed)
+        let bytes = text.as_bytes();
+        let literal = |at: &mut usize, literal: &[u8]| {
+            let end = *at + literal.len();
+            let next = bytes.get(*at..end)?;
+            same(next, literal).then(|| *at = end)
         };
-        let whole = |r: &mut json::Reader<'a>, before: &[u8]| {
-            r.literal(before)
-                .then(|| r.integer().ok().flatten())
-                .flatten()
+        let string = |at: &mut usize, before: &[u8]| {
+            literal(at, before)?;
+            let start = *at;
+            let end = json::plain_run(bytes, start);
+            (bytes.get(end) == Some(&b'"')).then_some(())?;
+            *at = end + 1;
+            // The quotes are ASCII, so both ends fall on character boundaries.
+            text.get(start..end).map(Cow::Borrowed)
         };
+        // A whole number of at most 18 digits (which cannot overflow), without a leading
+        // zero; anything else is for the reader to judge.
+        let whole = |at: &mut usize, before: &[u8]| {
+            literal(at, before)?;
+            let start = *at;
+            let mut value = 0u64;
+            let mut end = start;
+            while let Some(&digit) = bytes.get(end).filter(|digit| digit.is_ascii_digit()) {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+                end += 1;
+            }
+            let digits = end - start;
+            if digits == 0 || digits > 18 || (digits > 1 && bytes[start] == b'0') {
+                return None;
+            }
+            *at = end;
+            i64::try_from(value).ok()
+        };
+        let mut at = 0;
         let claims = ClaimsRef {
-            username: text(&mut r, br#"{"username":""#)?,
-            jwt_token_id: text(&mut r, br#","jwt_token_id":""#)?,
-            jwt_token_description: text(&mut r, br#","jwt_token_description":""#)?,
-            iat: whole(&mut r, br#","iat":"#)?,
-            exp: whole(&mut r, br#","exp":"#)?,
-            sub: text(&mut r, br#","sub":""#)?,
-            jti: text(&mut r, br#","jti":""#)?,
-            iss: text(&mut r, br#","iss":""#)?,
+            username: string(&mut at, br#"{"username":""#)?,
+            jwt_token_id: string(&mut at, br#","jwt_token_id":""#)?,
+            jwt_token_description: string(&mut at, br#","jwt_token_description":""#)?,
+            iat: whole(&mut at, br#","iat":"#)?,
+            exp: whole(&mut at, br#","exp":"#)?,
+            sub: string(&mut at, br#","sub":""#)?,
+            jti: string(&mut at, br#","jti":""#)?,
+            iss: string(&mut at, br#","iss":""#)?,
             jwt_token_endpoints: None,
             nbf: None,
         };
-        (r.literal(b"}") && r.end().is_ok()).then_some(claims)
+        (literal(&mut at, b"}").is_some() && at == bytes.len()).then_some(claims)
     }
 
     pub(crate) fn read(text: &'a str) -> json::Result<ClaimsRef<'a>> {

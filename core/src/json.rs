@@ -14,8 +14,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::bytes::same;
-
 /// Where and why a text is not what was asked for. Boxed, so that the reader's results
 /// stay small: in wasm, every byte of a returned value goes through memory.
 #[derive(Debug)]
@@ -139,32 +137,6 @@ impl<'a> Reader<'a> {
         } else {
             Err(self.fault("trailing characters"))
         }
-    }
-
-    /// Reads exactly `literal` (no white space around it) if it is next.
-    #[inline(always)]
-    pub fn literal(&mut self, literal: &[u8]) -> bool {
-        match self.bytes().get(self.at..self.at + literal.len()) {
-            Some(next) if same(next, literal) => {
-                self.at += literal.len();
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The rest of a string whose opening quote has been read, and its closing quote, if
-    /// it has no escape: what most strings in tokens are.
-    #[inline]
-    pub fn plain_string(&mut self) -> Option<&'a str> {
-        let start = self.at;
-        let end = plain_run(self.bytes(), start);
-        if self.bytes().get(end) != Some(&b'"') {
-            return None;
-        }
-        self.at = end + 1;
-        // The quote is ASCII, so both ends fall on character boundaries.
-        Some(&self.text[start..end])
     }
 
     /// Reads `null` if it is next.
@@ -537,7 +509,7 @@ impl<'a> Reader<'a> {
 /// one of those sets its high bit in `found`. Borrows can set bits only above a byte
 /// that really is one, so the lowest bit set is exact.
 #[inline]
-fn plain_run(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn plain_run(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = bytes.get(i..i + 8) {

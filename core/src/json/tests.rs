@@ -143,10 +143,24 @@ const NOT_STRINGS: &[&str] = &[
 const NUMBERS: &[&str] = &[
     "1700000000",
     "0",
+    "-1",
+    "999999999999999999",
+    "1000000000000000000",
     "-9223372036854775808",
     "9223372036854775807",
 ];
-const NOT_NUMBERS: &[&str] = &["-0", "9223372036854775808", "1.0", "null", r#""1""#];
+const NOT_NUMBERS: &[&str] = &[
+    "-0",
+    "01",
+    "00",
+    "1e3",
+    "9223372036854775808",
+    "18446744073709551616",
+    "99999999999999999999",
+    "1.0",
+    "null",
+    r#""1""#,
+];
 
 /// A member: a name and a value of its kind, now and then a value of any kind.
 fn member(name: &'static str) -> impl Strategy<Value = String> {
