@@ -55,9 +55,16 @@ if [ -d "$work/snippets" ] && [ -n "$(ls -A "$work/snippets")" ]; then
   fail "wasm-bindgen wrote JS snippets ($(ls -R "$work/snippets" | tr '\n' ' ')); the package has none"
 fi
 
-# No wasm-opt: Debian's binaryen 108 turns wasm-bindgen's externref table into a funcref
-# table that no runtime can instantiate; npm's binaryen 132 works but saves 2.7 KB gzipped
-# (3%) and no time, for a 104 MB install (ARCHITECTURE.md, Decisions).
+# wasm-opt -Os takes 2.3 KB off the gzipped .wasm and no time off or on. It is npm's
+# binaryen 132 (wasm/tools, installed by setup.sh): Debian's binaryen 108 turns
+# wasm-bindgen's externref table into a funcref table that no runtime can instantiate.
+wasm_opt=wasm/tools/node_modules/.bin/wasm-opt
+[ -x "$wasm_opt" ] || fail "no $wasm_opt: run scripts/setup.sh"
+say "wasm-opt -Os ($("$wasm_opt" --version))"
+"$wasm_opt" -Os --enable-simd --enable-bulk-memory --enable-reference-types \
+  --enable-multivalue --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-mutable-globals "$work/tokenlife_bg.wasm" -o "$work/tokenlife_bg.opt.wasm"
+mv "$work/tokenlife_bg.opt.wasm" "$work/tokenlife_bg.wasm"
 
 say "assembling $pkg"
 rm -rf "$pkg"

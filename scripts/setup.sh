@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building (`setup.sh build`) or testing (`setup.sh test`) needs, skipping
 # whatever is already there: the wasm32 target, the wasm-bindgen CLI pinned to the crate's
-# version, and for tests Debian's chromium, wrk and postgresql, and the npm packages.
+# version, binaryen's wasm-opt (npm, wasm/tools), and for tests Debian's chromium, wrk and
+# postgresql, and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -20,6 +21,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WASM_BINDGEN_V
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
   # Not --locked: the CLI's own lock file pins a since-yanked webpki-roots.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# wasm-opt, pinned by wasm/tools/package-lock.json (Debian's binaryen is too old).
+if [ "$(wasm/tools/node_modules/.bin/wasm-opt --version 2>/dev/null)" != "wasm-opt version 132 (version_132)" ]; then
+  say "npm ci in wasm/tools (binaryen's wasm-opt)"
+  (cd wasm/tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "$what" = test ]; then

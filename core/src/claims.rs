@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::bytes::same;
 use crate::json;
@@ -345,7 +344,7 @@ impl TokenRecord {
 
 /// The SHA-256 of a token, lowercase hex.
 pub fn fingerprint(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
+    let digest = crate::keys::sha256(token.as_bytes());
     let mut hex = String::with_capacity(64);
     for byte in digest.iter() {
         hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));

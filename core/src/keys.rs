@@ -7,13 +7,15 @@
 
 use std::sync::Once;
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use crate::sha256::compress as compress256;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error as JwtError, ErrorKind as JwtErrorKind};
 use jsonwebtoken::jwk::{EllipticCurve, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use sha2::block_api::compress256;
-use sha2::{Digest, Sha256};
 
 use crate::Error;
 
@@ -39,7 +41,7 @@ impl Hs256 {
         // A key longer than a block is hashed first; a shorter one is padded with zeros.
         let mut key = [0u8; 64];
         if secret.len() > 64 {
-            key[..32].copy_from_slice(&Sha256::digest(secret));
+            key[..32].copy_from_slice(&sha256(secret));
         } else {
             key[..secret.len()].copy_from_slice(secret);
         }
@@ -56,8 +58,8 @@ impl Hs256 {
 
     /// The HMAC of `msg`.
     pub fn mac(&self, msg: &[u8]) -> [u8; 32] {
-        let inner = finish(self.inner, msg);
-        finish(self.outer, &inner)
+        let inner = finish(self.inner, msg, 64);
+        finish(self.outer, &inner, 64)
     }
 
     /// Checks an HMAC in constant time, without the `Vec` the provider traits take.
@@ -71,9 +73,15 @@ const SHA256_IV: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
-/// Hashes `msg` on from `state`, which has taken one block (the pad) already, and pads
-/// as SHA-256 does: `0x80`, zeros, and the bit length of all that was hashed.
-fn finish(mut state: [u32; 8], msg: &[u8]) -> [u8; 32] {
+/// SHA-256 of `data`, with the same block function as the MAC: core's own in wasm, so
+/// that sha2's SHA-256 code is not in the .wasm twice.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    finish(SHA256_IV, data, 0)
+}
+
+/// Hashes `msg` on from `state`, which has taken `before` bytes already (a pad block for
+/// the MAC), and pads as SHA-256 does: `0x80`, zeros, and the bit length of all of it.
+fn finish(mut state: [u32; 8], msg: &[u8], before: u64) -> [u8; 32] {
     let (blocks, rest) = msg.as_chunks::<64>();
     compress256(&mut state, blocks);
     let mut last = [[0u8; 64]; 2];
@@ -82,7 +90,7 @@ fn finish(mut state: [u32; 8], msg: &[u8]) -> [u8; 32] {
     tail[rest.len()] = 0x80;
     // One block more when the length no longer fits after the 0x80.
     let used = if rest.len() < 56 { 1 } else { 2 };
-    let bits = (64 + msg.len() as u64) * 8;
+    let bits = (before + msg.len() as u64) * 8;
     tail[64 * used - 8..64 * used].copy_from_slice(&bits.to_be_bytes());
     compress256(&mut state, &last[..used]);
     digest_bytes(&state)
@@ -220,7 +228,7 @@ pub(crate) fn ed25519_thumbprint(public: &[u8; 32]) -> String {
     let x = URL_SAFE_NO_PAD.encode(public);
     // The members in lexicographic order with no spaces, as RFC 7638 requires.
     let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    URL_SAFE_NO_PAD.encode(sha256(canonical.as_bytes()))
 }
 
 /// Makes sure jsonwebtoken signs with this provider. Idempotent; if the host program
@@ -295,7 +303,7 @@ fn ed_pub_components_from_private_key(
 
 fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>, JwtError> {
     match hash {
-        ThumbprintHash::SHA256 => Ok(Sha256::digest(data).to_vec()),
+        ThumbprintHash::SHA256 => Ok(sha256(data).to_vec()),
         _ => Err(unsupported()),
     }
 }
@@ -331,6 +339,16 @@ mod tests {
                 hex(tag),
                 "{tag}"
             );
+        }
+    }
+
+    #[test]
+    fn sha256_agrees_with_sha2() {
+        use sha2::Digest;
+        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 17 + 3) as u8).collect();
+        for len in 0..bytes.len() {
+            let theirs: [u8; 32] = sha2::Sha256::digest(&bytes[..len]).into();
+            assert_eq!(super::sha256(&bytes[..len]), theirs, "{len}");
         }
     }
 

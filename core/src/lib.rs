@@ -24,6 +24,9 @@ mod jws;
 mod keys;
 mod life;
 pub mod scope;
+// SHA-256 for wasm with SIMD (keys.rs); compiled for the tests everywhere.
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+mod sha256;
 mod sign;
 mod time;
 mod verify;

@@ -340,6 +340,24 @@ describe('the packed fast path (tokenlife.js over wire.rs) and the checked expor
       }
     }
   });
+  it('checks HS256 at every signing-input length across blocks, and with every key length', () => {
+    // The package hashes with core's own SHA-256 block function (core/src/sha256.rs) in
+    // wasm; Node's crypto (through jsonwebtoken) is the reference. Descriptions of 0 to 150
+    // characters move the signing input across three 64-byte blocks, so the padding takes
+    // one block and two; keys shorter than, as long as and longer than a block are hashed
+    // into the pads differently.
+    for (const key of ['k', 'x'.repeat(32), 'y'.repeat(64), 'z'.repeat(65), 'w'.repeat(200)]) {
+      const verifier = Verifier.fromSecret(key);
+      for (let length = 0; length <= 150; length += key === 'x'.repeat(32) ? 1 : 7) {
+        const claims = peers.claimsFor({ description: 'd'.repeat(length) });
+        const token = peers.jwtHs256(claims, key);
+        assert.equal(verifier.verify(token, { now: claims.iat }).jwt_token_description.length, length);
+        const [header, payload, signature] = token.split('.');
+        const flipped = signature[0] === 'A' ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
+        assert.throws(() => verifier.verify(`${header}.${payload}.${flipped}`, { now: claims.iat }), { code: 'bad_signature' });
+      }
+    }
+  });
   it('reads claim texts alike wherever the record has them', () => {
     // wasm/src/wire.rs leaves texts borrowed from the decoded token in place, and copies
     // them when one was unescaped, when there are endpoints, or when other claims keep
