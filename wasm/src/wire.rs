@@ -66,15 +66,20 @@ impl Record {
     /// Writes a record; `kept` says that the texts live on after the call (they are
     /// borrowed from the scratch buffer), so that they can stay where they are.
     fn write(out: &mut Vec<u8>, numbers: [f64; 4], flags: u32, texts: [&str; 5], kept: bool) {
-        let place = |text: &str| {
-            let start = text.as_ptr() as usize;
-            start..start + text.len()
-        };
-        let places = texts.map(place);
-        let total: usize = texts.iter().map(|text| text.len()).sum();
-        let lived = || places.iter().filter(|at| !at.is_empty());
-        let start = lived().map(|at| at.start).min().unwrap_or(0);
-        let end = lived().map(|at| at.end).max().unwrap_or(start);
+        // One pass over the texts: whether all are ASCII, their total length, and the span
+        // from the first to the end of the last in memory (empty texts have no place).
+        let (mut ascii, mut total) = (true, 0);
+        let (mut start, mut end) = (usize::MAX, 0);
+        for text in texts {
+            ascii &= bytes_ascii(text.as_bytes());
+            total += text.len();
+            if !text.is_empty() {
+                let at = text.as_ptr() as usize;
+                start = start.min(at);
+                end = end.max(at + text.len());
+            }
+        }
+        let start = start.min(end);
         // Far apart (a large claim between them), the texts are copied all the same: one
         // decode of all that would cost more, and the strings cut from it would keep it
         // alive in JavaScript.
@@ -92,31 +97,31 @@ impl Record {
             out.reserve(total);
             (out.as_ptr() as usize + Record::TEXT, total)
         };
-        let head = &mut out[..Record::TEXT];
-        let mut put = |at: usize, bytes: &[u8]| head[at..at + bytes.len()].copy_from_slice(bytes);
+        // One bounds check for the whole fixed part; the offsets below are constants.
+        let Ok(head) = <&mut [u8; Record::TEXT]>::try_from(&mut out[..Record::TEXT]) else {
+            return;
+        };
         for (at, number) in numbers.into_iter().enumerate() {
-            put(8 * at, &number.to_le_bytes());
+            head[8 * at..8 * at + 8].copy_from_slice(&number.to_le_bytes());
         }
-        let ascii = texts.iter().all(|text| text.is_ascii());
-        put(
-            32,
-            &(if ascii { flags | Record::ASCII } else { flags }).to_le_bytes(),
-        );
+        let flags = if ascii { flags | Record::ASCII } else { flags };
         // Addresses are 32 bits in wasm32, so `as u32` keeps all of them there.
-        put(36, &(base as u32).to_le_bytes());
-        put(40, &(span as u32).to_le_bytes());
+        let words = [flags, base as u32, span as u32];
+        for (at, word) in words.into_iter().enumerate() {
+            head[32 + 4 * at..36 + 4 * at].copy_from_slice(&word.to_le_bytes());
+        }
         let mut copied = 0;
-        for (at, (text, place)) in texts.iter().zip(&places).enumerate() {
-            let offset = match (kept, place.is_empty()) {
-                (true, false) => place.start - base,
+        for (at, text) in texts.iter().enumerate() {
+            let offset = match (kept, text.is_empty()) {
+                (true, false) => text.as_ptr() as usize - base,
                 (true, true) => 0,
                 (false, _) => {
                     copied += text.len();
                     copied - text.len()
                 }
             };
-            put(44 + 8 * at, &(offset as u32).to_le_bytes());
-            put(48 + 8 * at, &(text.len() as u32).to_le_bytes());
+            head[44 + 8 * at..48 + 8 * at].copy_from_slice(&(offset as u32).to_le_bytes());
+            head[48 + 8 * at..52 + 8 * at].copy_from_slice(&(text.len() as u32).to_le_bytes());
         }
         if !kept {
             for text in texts {
@@ -124,6 +129,23 @@ impl Record {
             }
         }
     }
+}
+
+/// Whether `bytes` are all ASCII, eight at a time (`is_ascii` goes four at a time in
+/// wasm32, with alignment steps that cost more than these short texts).
+fn bytes_ascii(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut high = 0u64;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        high |= u64::from_le_bytes(word);
+    }
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(0u8, |high, &byte| high | byte);
+    (high & 0x8080_8080_8080_8080) == 0 && rest < 0x80
 }
 
 /// Makes room for a token of `len` UTF-8 bytes and returns where to write it. The address

@@ -115,3 +115,16 @@ fn input_past_the_buffer_reads_as_empty() {
     assert_eq!(super::input_token(b"abc", 4), b"");
     assert_eq!(super::input_token(&[0xff, 0xfe], 2), [0xff, 0xfe]);
 }
+
+#[test]
+fn bytes_ascii_finds_any_byte_beyond_ascii() {
+    for len in 0..24 {
+        let text = vec![b'a'; len];
+        assert!(super::bytes_ascii(&text), "{len}");
+        for at in 0..len {
+            let mut other = text.clone();
+            other[at] = 0x80;
+            assert!(!super::bytes_ascii(&other), "{len} {at}");
+        }
+    }
+}
