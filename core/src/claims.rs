@@ -141,53 +141,21 @@ impl<'a> ClaimsRef<'a> {
     /// this accepts is plain JSON with each member once, so both read the same claims (a
     /// property test holds them to it).
     pub(crate) fn read_as_signed(text: &'a str) -> Option<ClaimsRef<'a>> {
-        let bytes = text.as_bytes();
-        let literal = |at: &mut usize, literal: &[u8]| {
-            let end = *at + literal.len();
-            let next = bytes.get(*at..end)?;
-            same(next, literal).then(|| *at = end)
-        };
-        let string = |at: &mut usize, before: &[u8]| {
-            literal(at, before)?;
-            let start = *at;
-            let end = json::plain_run(bytes, start);
-            (bytes.get(end) == Some(&b'"')).then_some(())?;
-            *at = end + 1;
-            // The quotes are ASCII, so both ends fall on character boundaries.
-            text.get(start..end).map(Cow::Borrowed)
-        };
-        // A whole number of at most 18 digits (which cannot overflow), without a leading
-        // zero; anything else is for the reader to judge.
-        let whole = |at: &mut usize, before: &[u8]| {
-            literal(at, before)?;
-            let start = *at;
-            let mut value = 0u64;
-            let mut end = start;
-            while let Some(&digit) = bytes.get(end).filter(|digit| digit.is_ascii_digit()) {
-                value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
-                end += 1;
-            }
-            let digits = end - start;
-            if digits == 0 || digits > 18 || (digits > 1 && bytes[start] == b'0') {
-                return None;
-            }
-            *at = end;
-            i64::try_from(value).ok()
-        };
         let mut at = 0;
         let claims = ClaimsRef {
-            username: string(&mut at, br#"{"username":""#)?,
-            jwt_token_id: string(&mut at, br#","jwt_token_id":""#)?,
-            jwt_token_description: string(&mut at, br#","jwt_token_description":""#)?,
-            iat: whole(&mut at, br#","iat":"#)?,
-            exp: whole(&mut at, br#","exp":"#)?,
-            sub: string(&mut at, br#","sub":""#)?,
-            jti: string(&mut at, br#","jti":""#)?,
-            iss: string(&mut at, br#","iss":""#)?,
+            username: signed_string(text, &mut at, br#"{"username":""#)?,
+            jwt_token_id: signed_string(text, &mut at, br#","jwt_token_id":""#)?,
+            jwt_token_description: signed_string(text, &mut at, br#","jwt_token_description":""#)?,
+            iat: signed_whole(text.as_bytes(), &mut at, br#","iat":"#)?,
+            exp: signed_whole(text.as_bytes(), &mut at, br#","exp":"#)?,
+            sub: signed_string(text, &mut at, br#","sub":""#)?,
+            jti: signed_string(text, &mut at, br#","jti":""#)?,
+            iss: signed_string(text, &mut at, br#","iss":""#)?,
             jwt_token_endpoints: None,
             nbf: None,
         };
-        (literal(&mut at, b"}").is_some() && at == bytes.len()).then_some(claims)
+        (signed_literal(text.as_bytes(), &mut at, b"}").is_some() && at == text.len())
+            .then_some(claims)
     }
 
     pub(crate) fn read(text: &'a str) -> json::Result<ClaimsRef<'a>> {
@@ -258,6 +226,47 @@ impl<'a> ClaimsRef<'a> {
         }
         Ok(())
     }
+}
+
+/// `literal` at `at` in the signer's layout ([`ClaimsRef::read_as_signed`]), stepped over.
+#[inline(always)]
+fn signed_literal(bytes: &[u8], at: &mut usize, literal: &[u8]) -> Option<()> {
+    let end = *at + literal.len();
+    let next = bytes.get(*at..end)?;
+    same(next, literal).then(|| *at = end)
+}
+
+/// `before`, then a string without escapes and its closing quote.
+#[inline(always)]
+fn signed_string<'a>(text: &'a str, at: &mut usize, before: &[u8]) -> Option<Cow<'a, str>> {
+    let bytes = text.as_bytes();
+    signed_literal(bytes, at, before)?;
+    let start = *at;
+    let end = json::plain_run(bytes, start);
+    (bytes.get(end) == Some(&b'"')).then_some(())?;
+    *at = end + 1;
+    // The quotes are ASCII, so both ends fall on character boundaries.
+    text.get(start..end).map(Cow::Borrowed)
+}
+
+/// `before`, then a whole number of at most 18 digits (which cannot overflow) without a
+/// leading zero; anything else is for the reader to judge.
+#[inline(always)]
+fn signed_whole(bytes: &[u8], at: &mut usize, before: &[u8]) -> Option<i64> {
+    signed_literal(bytes, at, before)?;
+    let start = *at;
+    let mut value = 0u64;
+    let mut end = start;
+    while let Some(&digit) = bytes.get(end).filter(|digit| digit.is_ascii_digit()) {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+        end += 1;
+    }
+    let digits = end - start;
+    if digits == 0 || digits > 18 || (digits > 1 && bytes[start] == b'0') {
+        return None;
+    }
+    *at = end;
+    i64::try_from(value).ok()
 }
 
 pub(crate) fn mismatch(claim: &'static str, detail: impl Into<String>) -> Error {
