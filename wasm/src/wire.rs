@@ -50,8 +50,7 @@ struct Wire {
 /// The texts stay where they are when they all live on after the call: claims without
 /// escapes are borrowed from the buffer core decoded the token into, which is kept. `base`
 /// is then where the first of them starts, and JavaScript reads all of them with one
-/// decode of `span` bytes, with no copy in wasm (five small copies are 40 ns there: V8
-/// runs `memory.copy` as a call out of wasm). Otherwise they are copied after the fixed
+/// decode of `span` bytes, with no copy in wasm. Otherwise they are copied after the fixed
 /// part, one after another, and `base` is where they start.
 struct Record;
 
