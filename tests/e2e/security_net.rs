@@ -464,3 +464,130 @@ fn requests_hyper_cannot_parse_get_a_bare_status() {
     assert!(json["error"].is_string());
     server.stop();
 }
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_and_closes_idle_connections() {
+    let data = TempDir::new("grace");
+    let dir = data.join("data");
+    let server = Server::start(
+        &dir,
+        &["--header-timeout", "30s", "--shutdown-grace", "60s"],
+    );
+    let port = server.port;
+    let password = server.admin_password.clone().expect("admin password");
+    let (name, value) = basic("admin", &password);
+    // An idle kept-alive connection, and a create whose body is half sent.
+    let idle = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let body = br#"{"jwt_token_description":"in flight","jwt_token_life":"1 hour"}"#;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .write_all(
+            format!(
+                "POST /api/v1alpha/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n{name}: {value}\r\n\
+                 Content-Type: application/json\r\nConnection: close\r\n\
+                 Content-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+    stream.write_all(&body[..10]).expect("write");
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = server.pid();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    // The idle connection is closed at once; the request in flight goes on.
+    assert!(
+        closed_within(&idle, Duration::from_secs(30)),
+        "an idle connection was kept after SIGTERM"
+    );
+    stream.write_all(&body[10..]).expect("the rest of the body");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.starts_with("HTTP/1.1 201 "),
+        "the request in flight at SIGTERM: {text:?}"
+    );
+    let exit = server
+        .wait_for(Duration::from_secs(60))
+        .expect("the server stopped after its last request");
+    assert!(exit.success(), "{exit:?}");
+    // No new connection is accepted any more.
+    assert_eq!(liveness(port), None);
+    if store_args(&dir).is_empty() {
+        let users = std::fs::read_to_string(dir.join("users.json")).expect("users.json");
+        assert!(users.contains("in flight"), "the token was folded in");
+    }
+}
+
+#[test]
+fn the_shutdown_grace_bounds_a_request_that_never_ends() {
+    let data = TempDir::new("grace-bound");
+    let server = Server::start(
+        &data.join("data"),
+        &["--header-timeout", "120s", "--shutdown-grace", "2s"],
+    );
+    let password = server.admin_password.clone().expect("admin password");
+    let (name, value) = basic("admin", &password);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    stream
+        .write_all(
+            format!(
+                "POST /api/v1alpha/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n{name}: {value}\r\n\
+                 Content-Length: 100\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status();
+    let start = Instant::now();
+    let exit = server
+        .wait_for(Duration::from_secs(60))
+        .expect("the server stopped though a request never ended");
+    eprintln!(
+        "stopped {:?} after SIGTERM with a request held",
+        start.elapsed()
+    );
+    assert!(exit.success(), "{exit:?}");
+    assert!(closed_within(&stream, Duration::from_secs(5)));
+}
+
+#[test]
+fn cleartext_http2_is_not_spoken() {
+    let data = TempDir::new("h2c");
+    let server = Server::start(&data.join("data"), &[]);
+    // HTTP/2 with prior knowledge: the preface, then an empty SETTINGS frame.
+    let mut preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    preface.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    stream.write_all(&preface).expect("write");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    assert!(
+        raw.is_empty() || raw.starts_with(b"HTTP/1.1 "),
+        "an HTTP/2 answer to the h2c preface: {raw:?}"
+    );
+    // An upgrade request is answered in HTTP/1.1, not switched.
+    let (status, _) = exchange(
+        server.port,
+        format!(
+            "GET {LIVENESS} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings, close\r\n\
+             Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .expect("an answer");
+    assert_eq!(status, 200);
+    server.stop();
+}
