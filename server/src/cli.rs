@@ -101,8 +101,9 @@ pub struct ServeArgs {
     #[arg(long, env = "TOKENLIFE_PKG")]
     pub pkg: Option<PathBuf>,
     /// Time a client has to send a request's head (from the connection's start, or from
-    /// the first byte of the next request on a kept-alive connection), and again its body;
-    /// a connection that misses it is closed.
+    /// the first byte of the next request on a kept-alive connection): a head that misses
+    /// it closes the connection. A request's body gets the same time from its head on, or
+    /// is answered 400.
     #[arg(long, env = "TOKENLIFE_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: Duration,
     /// Time a kept-alive connection may wait for its next request, or for its client to

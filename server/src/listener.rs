@@ -129,10 +129,13 @@ pub async fn serve<S, B>(
         };
         // Make room: evict the oldest connection without a request in flight (the new
         // one is served at once, the evicted one closes right after), or wait for one to
-        // end.
+        // end. One eviction at a time, so that a burst of connections never holds more
+        // than the cap and two.
         loop {
             while tasks.try_join_next().is_some() {}
-            if registry.len() < limits.max_connections || registry.evict_oldest_idle() {
+            let closed = registry.closed.notified();
+            let (open, evicting) = registry.counts();
+            if open < limits.max_connections || (evicting == 0 && registry.evict_oldest_idle()) {
                 break;
             }
             tokio::select! {
@@ -140,6 +143,7 @@ pub async fn serve<S, B>(
                     drop(stream);
                     return stop(tasks, &stop_tx, limits).await;
                 }
+                () = closed => {}
                 () = tokio::time::sleep(Duration::from_millis(20)) => {}
             }
         }
@@ -271,6 +275,8 @@ async fn sleep_until(deadline: Option<Instant>) {
 #[derive(Default)]
 struct Registry {
     conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
+    /// A connection left.
+    closed: Notify,
 }
 
 impl Registry {
@@ -278,8 +284,14 @@ impl Registry {
         self.conns.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn len(&self) -> usize {
-        self.lock().len()
+    /// The connections open, and those of them told to close.
+    fn counts(&self) -> (usize, usize) {
+        let conns = self.lock();
+        let evicting = conns
+            .values()
+            .filter(|conn| conn.evicting.load(Ordering::Relaxed))
+            .count();
+        (conns.len(), evicting)
     }
 
     fn insert(&self, id: u64) -> Arc<Conn> {
@@ -315,6 +327,7 @@ struct Registered {
 impl Drop for Registered {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.id);
+        self.registry.closed.notify_one();
     }
 }
 
