@@ -103,7 +103,7 @@ fn spawn_through_shell(data: &Path, shell: &str, args: &[&str]) -> (Child, u16) 
     rest.extend(args.iter().map(|a| (*a).to_owned()));
     for arg in rest {
         positional.push(arg);
-        command_line.push_str(&format!(" \"${}\"", positional.len() - 1));
+        command_line.push_str(&format!(" \"${{{}}}\"", positional.len() - 1));
     }
     let mut child = Command::new("sh")
         .arg("-c")
@@ -114,7 +114,7 @@ fn spawn_through_shell(data: &Path, shell: &str, args: &[&str]) -> (Child, u16) 
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn sh");
     let stdout = child.stdout.take().expect("stdout");
