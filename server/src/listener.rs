@@ -230,8 +230,16 @@ async fn serve_connection<S, B>(
     let connection = builder.serve_connection(io, per_request);
     let mut connection = std::pin::pin!(connection);
     let mut stopping = false;
+    // One timer for the connection's life, moved to each new deadline (a day away while a
+    // request is handled).
+    let mut timer = std::pin::pin!(tokio::time::sleep(limits.header_timeout));
     loop {
-        let deadline = conn.deadline(&limits);
+        let deadline = conn
+            .deadline(&limits)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(err) = result {
@@ -239,7 +247,7 @@ async fn serve_connection<S, B>(
                 }
                 return;
             }
-            () = sleep_until(deadline) => {
+            () = timer.as_mut() => {
                 if conn.deadline(&limits).is_some_and(|at| at <= Instant::now()) {
                     tracing::debug!("connection timed out");
                     return;
@@ -261,13 +269,6 @@ async fn serve_connection<S, B>(
                 }
             }
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 
