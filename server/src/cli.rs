@@ -7,6 +7,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tokenlife_core::Life;
@@ -99,6 +100,33 @@ pub struct ServeArgs {
     /// The npm package folder served under /pkg/.
     #[arg(long, env = "TOKENLIFE_PKG")]
     pub pkg: Option<PathBuf>,
+    /// Time a client has to send a request's head (from the connection's start, or from
+    /// the first byte of the next request on a kept-alive connection): a head that misses
+    /// it closes the connection. A request's body gets the same time from its head on, or
+    /// is answered 400.
+    #[arg(long, env = "TOKENLIFE_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// Time a kept-alive connection may wait for its next request, or for its client to
+    /// read an answer, before it is closed.
+    #[arg(long, env = "TOKENLIFE_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// The most connections open at once (lowered to fit the open-file limit). A new one
+    /// beyond it closes the oldest connection that has no request in flight.
+    #[arg(long, env = "TOKENLIFE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Time the requests in flight get to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "TOKENLIFE_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+/// A duration on the command line: `humantime` text (`10s`, `1m 30s`, `500ms`), more
+/// than zero.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|err| err.to_string())?;
+    if duration.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(duration)
 }
 
 /// The signing algorithms, as written on the command line.
@@ -230,6 +258,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     if args.issuer.trim().is_empty() {
         return Err("--issuer must not be empty".into());
     }
+    let signals = install_signals()?;
     let backend = open(location).await?;
     backend.fold_journal()?;
     let store = backend.store();
@@ -278,18 +307,45 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         passwords,
         verified: auth::VerifiedTokens::default(),
     });
+    let file_limit = match crate::listener::raise_file_limit() {
+        Ok(limit) => limit,
+        Err(err) => {
+            tracing::warn!(%err, "cannot raise the open-file limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+        }
+    };
+    let wanted = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    let max_connections = crate::listener::connection_cap(wanted, file_limit);
+    if max_connections < wanted {
+        tracing::warn!(
+            file_limit,
+            max_connections,
+            "--max-connections lowered to fit the open-file limit"
+        );
+    }
+    let limits = crate::listener::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections,
+        shutdown_grace: args.shutdown_grace,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
-    tracing::info!(%addr, store = %backend.describe(location), alg = app.signer.algorithm(), "serving");
+    tracing::info!(
+        %addr,
+        store = %backend.describe(location),
+        alg = app.signer.algorithm(),
+        file_limit,
+        max_connections,
+        "serving"
+    );
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
-    warp::serve(routes(app, Arc::new(dirs)))
-        .incoming(listener)
-        .graceful(shutdown_signal())
-        .run()
-        .await;
+    let service =
+        hyper_util::service::TowerToHyperService::new(warp::service(routes(app, Arc::new(dirs))));
+    crate::listener::serve(listener, service, limits, shutdown_signal(signals)).await;
     tracing::info!("stopped accepting; finishing the writes in flight");
     backend.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
@@ -298,18 +354,28 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// SIGTERM and SIGINT, caught from the moment this is made: one that comes while the
+/// server starts (even just after it prints its address) stops it cleanly once it serves.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+fn install_signals() -> Result<Signals, String> {
     use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+    let catch = |kind: SignalKind| {
+        signal(kind).map_err(|err| format!("cannot install the signal handlers: {err}"))
+    };
+    Ok(Signals {
+        term: catch(SignalKind::terminate())?,
+        interrupt: catch(SignalKind::interrupt())?,
+    })
+}
+
+async fn shutdown_signal(mut signals: Signals) {
+    tokio::select! {
+        _ = signals.term.recv() => {}
+        _ = signals.interrupt.recv() => {}
     }
     tracing::info!("shutting down");
 }

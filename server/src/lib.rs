@@ -19,6 +19,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod handlers;
+pub mod listener;
 pub mod secrets;
 pub mod static_files;
 pub mod store;

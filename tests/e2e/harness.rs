@@ -469,3 +469,23 @@ pub fn read_users_json(data: &Path) -> Value {
     let text = std::fs::read_to_string(data.join("users.json")).expect("users.json");
     serde_json::from_str(&text).expect("users.json is valid JSON")
 }
+
+impl Server {
+    /// The server's process id, to signal it.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for the server to exit by itself (after a signal sent with
+    /// [`Server::pid`]); `None` if it is still running then (it is killed when dropped).
+    pub fn wait_for(mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
