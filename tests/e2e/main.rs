@@ -7,5 +7,6 @@ mod commands;
 mod durability;
 mod harness;
 mod replicas;
+mod security_auth;
 mod static_files;
 mod vectors;
