@@ -116,7 +116,8 @@ impl LocalThrottle {
         }
         entry.count = entry.count.saturating_add(1);
         entry.last_ms = entry.last_ms.max(now_ms);
-        entry.locked_until_ms = lock_after(entry.count).map(|lock| now_ms.saturating_add(millis(lock)));
+        entry.locked_until_ms =
+            lock_after(entry.count).map(|lock| now_ms.saturating_add(millis(lock)));
         Ok(())
     }
 
@@ -138,6 +139,71 @@ impl Throttle for LocalThrottle {
     fn succeed(&self, username: &str) -> StoreFuture<'_, ()> {
         self.succeed_now(username);
         Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// Attempts in flight for one name on a shared throttle take turns within a server, and a
+/// lock the store answered is remembered until it ends: a thousand concurrent guesses of
+/// one name then cost the database a handful of statements, not a thousand upserts
+/// queued on one row, each holding a pooled connection (which ran the pool dry: `503`).
+///
+/// A remembered lock holds on this server until it ends (at most five minutes) even if
+/// the attempt that set it, still in flight elsewhere, turns out to be the right password;
+/// a good password on this server forgets it.
+pub struct SharedGate {
+    keys: std::hash::RandomState,
+    stripes: [tokio::sync::Mutex<()>; STRIPES],
+    locked: Mutex<HashMap<String, i64>>,
+}
+
+/// Locks of [`SharedGate`]: names hash to one of them, so that the memory is fixed.
+const STRIPES: usize = 64;
+
+impl Default for SharedGate {
+    fn default() -> SharedGate {
+        SharedGate {
+            keys: std::hash::RandomState::new(),
+            stripes: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
+            locked: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl SharedGate {
+    /// Waits for this name's turn: held while the store counts the attempt.
+    pub async fn turn(&self, username: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::BuildHasher;
+        let stripe = usize::try_from(self.keys.hash_one(username) % STRIPES as u64).unwrap_or(0);
+        self.stripes[stripe].lock().await
+    }
+
+    /// The lock of `username` this server was told about, if it has not ended at `now_ms`.
+    pub fn known_lock(&self, username: &str, now_ms: i64) -> Option<Locked> {
+        let locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *locked.get(username)?;
+        (until > now_ms).then(|| Locked {
+            retry_after: retry_after_secs(until, now_ms),
+        })
+    }
+
+    /// Remembers that `username` is locked until `until_ms`.
+    pub fn remember_lock(&self, username: &str, until_ms: i64, now_ms: i64) {
+        let mut locked = self.locked.lock().unwrap_or_else(|e| e.into_inner());
+        if locked.len() >= MAX_NAMES {
+            locked.retain(|_, until| *until > now_ms);
+            if locked.len() >= MAX_NAMES {
+                locked.clear();
+            }
+        }
+        locked.insert(username.to_owned(), until_ms);
+    }
+
+    /// Forgets a remembered lock after a good password.
+    pub fn forget(&self, username: &str) {
+        self.locked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(username);
     }
 }
 

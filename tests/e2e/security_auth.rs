@@ -24,7 +24,10 @@ fn h(name: &str, value: &str) -> (String, String) {
 
 /// The admin's Basic header and a token scoped to [`SCOPE`].
 fn scoped_token(server: &Server) -> ((String, String), String) {
-    let admin = basic("admin", server.admin_password.as_deref().expect("first start"));
+    let admin = basic(
+        "admin",
+        server.admin_password.as_deref().expect("first start"),
+    );
     let response = server.client().post_json(
         TOKENS,
         std::slice::from_ref(&admin),
@@ -47,7 +50,9 @@ fn assert_refused(response: &Response, header: &str, what: &str) {
     assert_eq!(response.code(), "forward_headers_refused", "{what}");
     let message = response.message();
     assert!(
-        message.to_ascii_lowercase().contains(&header.to_ascii_lowercase()),
+        message
+            .to_ascii_lowercase()
+            .contains(&header.to_ascii_lowercase()),
         "{what}: the message names {header}: {message}"
     );
 }
@@ -72,7 +77,10 @@ fn forward_auth_judges_one_request_with_traefik_headers() {
         let client = server.client();
         let (_, token) = scoped_token(&server);
 
-        let allowed = client.get(AUTH, &traefik(&token, "GET", "/api/v1alpha/wallets/w1?page=2"));
+        let allowed = client.get(
+            AUTH,
+            &traefik(&token, "GET", "/api/v1alpha/wallets/w1?page=2"),
+        );
         assert_eq!(allowed.status, 200, "{mode}: {:?}", allowed.json());
         assert_eq!(allowed.header("x-auth-user"), Some("admin"));
         assert!(allowed.header("x-auth-token-id").is_some());
@@ -116,21 +124,37 @@ fn forward_auth_judges_one_request_with_traefik_headers() {
         assert_refused(&client.get(AUTH, &absolute), "X-Forwarded-Uri", "absolute");
         let mut no_method = traefik(&token, "GET", "/api/v1alpha/wallets/w1");
         no_method.retain(|(name, _)| name != "X-Forwarded-Method");
-        assert_refused(&client.get(AUTH, &no_method), "X-Forwarded-Uri", "no method");
+        assert_refused(
+            &client.get(AUTH, &no_method),
+            "X-Forwarded-Uri",
+            "no method",
+        );
 
         // The refusal holds for an unscoped token too, and comes before the token is looked
         // at: a request without one learns nothing more.
-        let admin = basic("admin", server.admin_password.as_deref().expect("first start"));
+        let admin = basic(
+            "admin",
+            server.admin_password.as_deref().expect("first start"),
+        );
         let unscoped = client.create(&admin, "everything", json!("1h"))["jwt_token"]
             .as_str()
             .expect("jwt_token")
             .to_owned();
-        assert_refused(&client.get(AUTH, &twice_for(&unscoped)), "X-Forwarded-Uri", "unscoped");
+        assert_refused(
+            &client.get(AUTH, &twice_for(&unscoped)),
+            "X-Forwarded-Uri",
+            "unscoped",
+        );
         let mut anonymous = twice_for("not-a-token");
         anonymous.retain(|(name, _)| name != "Authorization");
         assert_refused(&client.get(AUTH, &anonymous), "X-Forwarded-Uri", "no token");
         assert_eq!(
-            client.get(AUTH, &traefik("not-a-token", "GET", "/api/v1alpha/wallets/w1")).status,
+            client
+                .get(
+                    AUTH,
+                    &traefik("not-a-token", "GET", "/api/v1alpha/wallets/w1")
+                )
+                .status,
             401
         );
     }
@@ -141,7 +165,11 @@ fn forward_auth_judges_one_request_with_traefik_headers() {
     let response = server
         .client()
         .get(AUTH, &traefik(&token, "GET", "/api/v1alpha/wallets/w1"));
-    assert_refused(&response, "X-Original-Method", "nginx mode, Traefik headers");
+    assert_refused(
+        &response,
+        "X-Original-Method",
+        "nginx mode, Traefik headers",
+    );
 
     // The environment sets the mode too; a bad mode stops the start with a message.
     let server = Server::start_with_env(
@@ -153,10 +181,20 @@ fn forward_auth_judges_one_request_with_traefik_headers() {
     let response = server
         .client()
         .get(AUTH, &traefik(&token, "GET", "/api/v1alpha/wallets/w1"));
-    assert_refused(&response, "X-Original-Method", "TOKENLIFE_FORWARD_HEADERS=nginx");
+    assert_refused(
+        &response,
+        "X-Original-Method",
+        "TOKENLIFE_FORWARD_HEADERS=nginx",
+    );
     let (ok, _, stderr) = crate::harness::run_cli(
         &data.join("bad"),
-        &["serve", "--listen", "127.0.0.1:0", "--forward-headers", "apache"],
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--forward-headers",
+            "apache",
+        ],
         "",
     );
     assert!(!ok && stderr.contains("--forward-headers"), "{stderr}");
@@ -170,9 +208,13 @@ fn twice_for(token: &str) -> Vec<(String, String)> {
 
 /// The README's ```nginx block, as written.
 fn readme_nginx_snippet() -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-        .expect("README.md");
-    let start = readme.find("```nginx\n").expect("a ```nginx block in README.md") + 9;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let start = readme
+        .find("```nginx\n")
+        .expect("a ```nginx block in README.md")
+        + 9;
     let end = start + readme[start..].find("```").expect("the end of the block");
     readme[start..end].to_owned()
 }
@@ -270,14 +312,20 @@ fn body(response: &Response) -> String {
 fn behind_the_readmes_nginx_a_scoped_token_reaches_only_its_endpoints() {
     let data = TempDir::new("forward-nginx");
     // The default mode (what the README's snippet is written for) and nginx mode.
-    for (name, args) in [("default", vec![]), ("nginx", vec!["--forward-headers", "nginx"])] {
+    for (name, args) in [
+        ("default", vec![]),
+        ("nginx", vec!["--forward-headers", "nginx"]),
+    ] {
         let server = Server::start(&data.join(name), &args);
         let (_, token) = scoped_token(&server);
         let nginx = Nginx::start(&data.join(&format!("nginx-{name}")), server.port);
         let client = nginx.client();
         let auth = bearer(&token);
 
-        let allowed = client.get("/api/v1alpha/wallets/w1?page=2", std::slice::from_ref(&auth));
+        let allowed = client.get(
+            "/api/v1alpha/wallets/w1?page=2",
+            std::slice::from_ref(&auth),
+        );
         assert_eq!(allowed.status, 200, "{name}: {}", body(&allowed));
         assert_eq!(
             body(&allowed),
@@ -354,7 +402,11 @@ fn behind_the_readmes_nginx_a_scoped_token_reaches_only_its_endpoints() {
         let mut forged = vec![auth.clone()];
         forged.push(h("X-Auth-User", "root"));
         let response = client.get("/api/v1alpha/wallets/w1", &forged);
-        assert!(body(&response).ends_with("user=admin"), "{}", body(&response));
+        assert!(
+            body(&response).ends_with("user=admin"),
+            "{}",
+            body(&response)
+        );
         drop(nginx);
         server.stop();
     }
@@ -429,15 +481,27 @@ fn concurrent_guesses_get_five_hashes(connections: usize) {
     let right = connections / 2;
     let requests: Vec<_> = (0..connections)
         .map(|i| {
-            let guess = if i == right { password.clone() } else { format!("guess {i}") };
+            let guess = if i == right {
+                password.clone()
+            } else {
+                format!("guess {i}")
+            };
             ("admin".to_owned(), guess)
         })
         .collect();
     let started = Instant::now();
     let answers = storm(server.port, requests);
-    let (ok, wrong, locked) = (count(&answers, 200), count(&answers, 401), count(&answers, 429));
+    let (ok, wrong, locked) = (
+        count(&answers, 200),
+        count(&answers, 401),
+        count(&answers, 429),
+    );
     let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
-    assert_eq!(ok + wrong + locked, connections, "only 200, 401, 429: {statuses:?}");
+    assert_eq!(
+        ok + wrong + locked,
+        connections,
+        "only 200, 401, 429: {statuses:?}"
+    );
     // Five attempts are free; then the name is locked for 1 s, 2 s, 4 s...: an attempt
     // that arrives after a lock has passed is checked, as it would be one at a time. So a
     // storm that lasts `d` seconds may see one more check per lock that ran out in it.
@@ -449,12 +513,21 @@ fn concurrent_guesses_get_five_hashes(connections: usize) {
     );
     if answers[right].0 == 200 {
         // The right password was checked and reset the count: five more are free.
-        assert!(wrong <= allowance + 5, "{wrong} wrong passwords were checked");
+        assert!(
+            wrong <= allowance + 5,
+            "{wrong} wrong passwords were checked"
+        );
     } else {
-        assert_eq!(answers[right].0, 429, "a locked name refuses even the right password");
+        assert_eq!(
+            answers[right].0, 429,
+            "a locked name refuses even the right password"
+        );
         assert!(wrong <= allowance, "{wrong} wrong passwords were checked");
     }
-    assert!(locked >= connections - allowance - 6, "{locked} of {connections} were throttled");
+    assert!(
+        locked >= connections - allowance - 6,
+        "{locked} of {connections} were throttled"
+    );
 
     // The same for a username that does not exist.
     let requests = (0..connections)
@@ -535,7 +608,10 @@ fn a_good_password_resets_the_count_and_a_locked_name_refuses_it() {
     // Bearer tokens keep working while the name is locked.
     let data2 = TempDir::new("reset-bearer");
     let server2 = Server::start(&data2.join("data"), &[]);
-    let admin2 = basic("admin", server2.admin_password.as_deref().expect("first start"));
+    let admin2 = basic(
+        "admin",
+        server2.admin_password.as_deref().expect("first start"),
+    );
     let token = server2.client().create(&admin2, "t", json!("1h"))["jwt_token"]
         .as_str()
         .expect("jwt_token")
@@ -543,6 +619,18 @@ fn a_good_password_resets_the_count_and_a_locked_name_refuses_it() {
     for _ in 0..6 {
         server2.client().get(TOKENS, &[basic("admin", "wrong")]);
     }
-    assert_eq!(server2.client().get(TOKENS, std::slice::from_ref(&admin2)).status, 429);
-    assert_eq!(server2.client().get("/api/v1alpha/whoami", &[bearer(&token)]).status, 200);
+    assert_eq!(
+        server2
+            .client()
+            .get(TOKENS, std::slice::from_ref(&admin2))
+            .status,
+        429
+    );
+    assert_eq!(
+        server2
+            .client()
+            .get("/api/v1alpha/whoami", &[bearer(&token)])
+            .status,
+        200
+    );
 }

@@ -24,10 +24,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Statement};
 
-use super::{
-    Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary,
-};
-use crate::throttle::{Locked, Throttle};
+use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
+use crate::throttle::{Locked, SharedGate, Throttle};
 
 /// The migrations, in order: version, name, SQL. A version is never edited once released;
 /// a change of schema is a new file.
@@ -55,6 +53,8 @@ const DESCRIPTION_KEY: &str = "tokens_username_description_key";
 /// The store of one PostgreSQL database, with its connection pool.
 pub struct PgStore {
     pool: Pool,
+    /// Sign-in attempts of one name take turns here before they reach the database.
+    gate: SharedGate,
 }
 
 impl PgStore {
@@ -101,7 +101,10 @@ impl PgStore {
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|err| StoreError::Io(format!("cannot make the connection pool: {err}")))?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            gate: SharedGate::default(),
+        };
         let mut client = store.client().await?;
         migrate(&mut client).await?;
         // The housekeeping statements run about once in 64 calls, too rarely for a test to
@@ -546,10 +549,17 @@ impl PgStore {
         username: String,
         now_ms: i64,
     ) -> Result<Result<(), Locked>, StoreError> {
+        let _turn = self.gate.turn(&username).await;
+        if let Some(locked) = self.gate.known_lock(&username, now_ms) {
+            return Ok(Err(locked));
+        }
         let client = self.client().await?;
         let forget = i64::try_from(crate::throttle::FORGET_AFTER.as_millis()).unwrap_or(i64::MAX);
         let schedule = crate::throttle::lock_schedule_ms(LOCK_SCHEDULE_LEN);
-        let statement = client.prepare_cached(BEGIN_ATTEMPT).await.map_err(db_error)?;
+        let statement = client
+            .prepare_cached(BEGIN_ATTEMPT)
+            .await
+            .map_err(db_error)?;
         let counted = client
             .query_opt(&statement, &[&username, &now_ms, &forget, &schedule])
             .await
@@ -564,7 +574,9 @@ impl PgStore {
                 .await
                 .map_err(db_error)?;
             let until: Option<i64> = row.and_then(|row| row.get(0));
-            let retry_after = crate::throttle::retry_after_secs(until.unwrap_or(now_ms), now_ms);
+            let until = until.unwrap_or(now_ms);
+            self.gate.remember_lock(&username, until, now_ms);
+            let retry_after = crate::throttle::retry_after_secs(until, now_ms);
             return Ok(Err(Locked { retry_after }));
         }
         // Now and then, forget the names whose failures are old and not locked.
@@ -578,6 +590,7 @@ impl PgStore {
     }
 
     async fn clear_failures(&self, username: String) -> Result<(), StoreError> {
+        self.gate.forget(&username);
         self.execute(
             "DELETE FROM sign_in_failures WHERE username = $1",
             &[&username],

@@ -13,7 +13,11 @@ fn five_attempts_are_free_then_the_name_is_locked_with_growing_waits() {
         throttle.begin_now("alice", T0),
         Err(Locked { retry_after: 1 })
     );
-    assert_eq!(throttle.begin_now("bob", T0), Ok(()), "names are throttled apart");
+    assert_eq!(
+        throttle.begin_now("bob", T0),
+        Ok(()),
+        "names are throttled apart"
+    );
     // Once the lock has passed, the next attempt runs and locks for twice as long.
     assert_eq!(throttle.begin_now("alice", T0 + 1000), Ok(()));
     assert_eq!(

@@ -8,7 +8,10 @@ fn our_records_verify_with_the_argon2_crate_and_back() {
     let PasswordRecord::Phc(ours) = memory.hash("correct horse").expect("hash") else {
         panic!("not a PHC record");
     };
-    assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+    assert!(
+        ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{ours}"
+    );
     let parsed = PasswordHash::new(&ours).expect("a PHC string");
     assert!(
         Argon2::default()
@@ -42,7 +45,12 @@ fn other_parameters_and_garbage() {
         .to_string();
     assert!(memory.verify(&PasswordRecord::Phc(phc.clone()), "pw"));
     assert!(!memory.verify(&PasswordRecord::Phc(phc), "px"));
-    for garbage in ["", "$argon2id$", "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ", "plain"] {
+    for garbage in [
+        "",
+        "$argon2id$",
+        "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ",
+        "plain",
+    ] {
         assert!(!memory.verify(&PasswordRecord::Phc(garbage.into()), "pw"));
     }
 }

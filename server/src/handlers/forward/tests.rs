@@ -10,7 +10,10 @@ fn headers(pairs: &[(&'static str, &[u8])]) -> HeaderMap {
     map
 }
 
-fn judge(mode: ForwardHeaders, pairs: &[(&'static str, &[u8])]) -> Result<(String, String), String> {
+fn judge(
+    mode: ForwardHeaders,
+    pairs: &[(&'static str, &[u8])],
+) -> Result<(String, String), String> {
     judged_request(mode, &Method::GET, &headers(pairs)).map_err(|err| {
         assert_eq!(err.status(), StatusCode::FORBIDDEN);
         assert_eq!(err.code(), REFUSED);
@@ -50,7 +53,10 @@ fn each_mode_reads_its_own_family() {
 
 #[test]
 fn no_forward_header_judges_the_auth_request_itself_only_in_any_mode() {
-    assert_eq!(judge(ForwardHeaders::Any, &[]), ok("GET", "/api/v1alpha/auth"));
+    assert_eq!(
+        judge(ForwardHeaders::Any, &[]),
+        ok("GET", "/api/v1alpha/auth")
+    );
     let err = judge(ForwardHeaders::Nginx, &[]).unwrap_err();
     assert!(err.contains("X-Original-Method is missing"), "{err}");
     let err = judge(ForwardHeaders::Traefik, &[("x-forwarded-method", b"GET")]).unwrap_err();
@@ -110,9 +116,15 @@ fn unreadable_headers_are_refusals_not_fall_throughs() {
 #[test]
 fn half_a_request_is_refused() {
     let err = judge(ForwardHeaders::Any, &[("x-forwarded-uri", b"/a")]).unwrap_err();
-    assert!(err.contains("without X-Original-Method or X-Forwarded-Method"), "{err}");
+    assert!(
+        err.contains("without X-Original-Method or X-Forwarded-Method"),
+        "{err}"
+    );
     let err = judge(ForwardHeaders::Any, &[("x-original-method", b"GET")]).unwrap_err();
-    assert!(err.contains("without X-Original-URI or X-Forwarded-Uri"), "{err}");
+    assert!(
+        err.contains("without X-Original-URI or X-Forwarded-Uri"),
+        "{err}"
+    );
     // A method from one family and the URI from the other is one request.
     assert_eq!(
         judge(
