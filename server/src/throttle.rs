@@ -37,7 +37,7 @@ pub fn lock_after(count: u32) -> Option<Duration> {
 /// standing for every higher count: the table a store that counts in SQL looks up.
 pub fn lock_schedule_ms(len: u32) -> Vec<i64> {
     (1..=len)
-        .map(|count| lock_after(count).map_or(0, |lock| millis(lock)))
+        .map(|count| lock_after(count).map_or(0, millis))
         .collect()
 }
 

@@ -304,6 +304,9 @@ impl Drop for Nginx {
     }
 }
 
+/// A method, a path, and the headers a client adds.
+type Attack = (&'static str, &'static str, Vec<(String, String)>);
+
 fn body(response: &Response) -> String {
     String::from_utf8_lossy(&response.body).into_owned()
 }
@@ -338,7 +341,7 @@ fn behind_the_readmes_nginx_a_scoped_token_reaches_only_its_endpoints() {
         assert_eq!(anonymous.status, 401, "{name}");
 
         // The attacks of issue 11, through nginx.
-        let attacks: Vec<(&str, &str, Vec<(String, String)>)> = vec![
+        let attacks: Vec<Attack> = vec![
             (
                 "GET",
                 "/api/v1alpha/admin",
