@@ -110,7 +110,7 @@ pub fn warm_up() {
 
 /// The username of a request with good Basic credentials.
 ///
-/// The attempt is counted by the throttle before anything is checked (see
+/// The attempt is counted by the throttle before the password is checked (see
 /// [`crate::throttle`]): a locked name answers `429` even with the right password, the
 /// cached check of good credentials included, or the cache would tell a guesser which of
 /// their guesses is right while the name is locked.
@@ -148,16 +148,19 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         Some(shared) => shared,
         None => &passwords.throttle,
     };
-    throttle
-        .begin(username, crate::clock::now_millis())
-        .await
-        .map_err(|err| store_failure(&err))?
-        .map_err(|locked| ApiError::too_many_attempts(locked.retry_after))?;
+    // The record is read before the attempt is counted: a store that fails answers 503
+    // without counting a check that never happened (a database restart must not lock
+    // out the users who keep signing in through it).
     let record = app
         .store
         .password(username)
         .await
         .map_err(|err| store_failure(&err))?;
+    throttle
+        .begin(username, crate::clock::now_millis())
+        .await
+        .map_err(|err| store_failure(&err))?
+        .map_err(|locked| ApiError::too_many_attempts(locked.retry_after))?;
     let slot = passwords.cache_slot(username, password);
     if let (Some(record), Some(slot)) = (&record, &slot) {
         let hit = passwords
@@ -193,11 +196,18 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     }
 }
 
-/// Forgets a name's failures after a good password. A store that cannot do it leaves the
-/// count as it was: the sign-in still succeeds.
+/// Forgets a name's failures after a good password, trying a shared store three times (a
+/// pooled connection that broke fails once and is dropped). A store that cannot do it
+/// leaves the count as it was: the sign-in still succeeds.
 async fn forget_failures(throttle: &dyn Throttle, username: &str) {
-    if let Err(err) = throttle.succeed(username).await {
-        tracing::warn!(error = %err, "cannot clear the failed sign-ins");
+    for attempt in 1..=3 {
+        match throttle.succeed(username).await {
+            Ok(()) => return,
+            Err(err) if attempt == 3 => {
+                tracing::warn!(error = %err, "cannot clear the failed sign-ins");
+            }
+            Err(_) => {}
+        }
     }
 }
 
