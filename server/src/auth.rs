@@ -4,45 +4,46 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Params;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 use tokenlife_core::{Claims, VerifyOptions};
-use tokio::sync::Semaphore;
 use warp::http::{HeaderMap, HeaderValue};
 
 use crate::App;
 use crate::api_error::ApiError;
 use crate::store::{PasswordRecord, StoreError};
-use crate::throttle::Throttle;
+use crate::throttle::{LocalThrottle, Throttle};
 
-/// Specter's PBKDF2 iteration count.
-const SPECTER_ITERATIONS: u32 = 10_000;
+mod hashing;
+
+pub use hashing::HashPool;
+
 /// Remembered good credentials at most; the cache is emptied when full.
 const MAX_CACHED: usize = 10_000;
 
-/// Password checks: the expensive hash, a cache of good ones, and the throttle.
+/// Password checks: the expensive hash on its own threads, a cache of good ones, and the
+/// throttle.
 pub struct Passwords {
     /// Per-process random key: cache keys are HMACs of username and password under it, so
     /// the cache never holds a password or anything that can be checked offline later.
     cache_key: [u8; 32],
     cache: Mutex<HashMap<[u8; 32], String>>,
-    throttle: Throttle,
-    /// Argon2 uses 19 MiB per check: at most a few at once.
-    hashing: Semaphore,
+    /// This process's failure counts, used unless the store keeps shared ones.
+    throttle: LocalThrottle,
+    /// Argon2 uses 19 MiB per check: one check per core at once, in memory kept by the
+    /// hashing threads.
+    pool: HashPool,
 }
 
 impl Passwords {
-    /// A checker with a fresh random cache key.
+    /// A checker with a fresh random cache key and one hashing thread per core.
     ///
     /// # Errors
     ///
-    /// When the OS random generator fails.
+    /// When the OS random generator fails or refuses a thread.
     pub fn new() -> Result<Passwords, String> {
         let mut cache_key = [0u8; 32];
         getrandom::fill(&mut cache_key).map_err(|err| format!("no OS randomness: {err}"))?;
@@ -50,9 +51,18 @@ impl Passwords {
         Ok(Passwords {
             cache_key,
             cache: Mutex::new(HashMap::new()),
-            throttle: Throttle::default(),
-            hashing: Semaphore::new(cpus * 2),
+            throttle: LocalThrottle::default(),
+            pool: HashPool::new(cpus)?,
         })
+    }
+
+    /// A new Argon2id record of `password`, hashed on the hashing threads.
+    ///
+    /// # Errors
+    ///
+    /// When the OS random generator or the hash fails.
+    pub async fn hash(&self, password: &str) -> Result<PasswordRecord, String> {
+        self.pool.hash(password.to_owned()).await
     }
 
     /// The cache key of a username and password; `None` (nothing cached) only if HMAC
@@ -66,62 +76,44 @@ impl Passwords {
     }
 }
 
-/// Hashes a new password with Argon2id and a random salt.
+/// Hashes a new password with Argon2id and a random salt, on the calling thread (for the
+/// commands; the server hashes with [`Passwords::hash`]).
 ///
 /// # Errors
 ///
 /// When the OS random generator or the hash fails.
 pub fn hash_password(password: &str) -> Result<PasswordRecord, String> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|err| format!("no OS randomness: {err}"))?;
-    let hash = Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map_err(|err| format!("cannot hash the password: {err}"))?;
-    Ok(PasswordRecord::Phc(hash.to_string()))
+    hashing::Memory::default().hash(password)
 }
 
-/// Whether `password` matches `record`. Specter records are checked as Specter does:
-/// PBKDF2-HMAC-SHA256 over the salt's text, 10,000 iterations, against base64 `pwdhash`.
-pub fn verify_password(record: &PasswordRecord, password: &str) -> bool {
-    match record {
-        PasswordRecord::Phc(phc) => match PasswordHash::new(phc) {
-            Ok(hash) => Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok(),
-            Err(_) => false,
-        },
-        PasswordRecord::Specter { salt, pwdhash } => {
-            let Ok(expected) = STANDARD.decode(pwdhash.trim()) else {
-                return false;
-            };
-            let derived = pbkdf2::pbkdf2_hmac_array::<Sha256, 32>(
-                password.as_bytes(),
-                salt.as_bytes(),
-                SPECTER_ITERATIONS,
-            );
-            derived.as_slice().ct_eq(expected.as_slice()).into()
-        }
-    }
-}
-
-/// A hash of a random password, checked for unknown usernames so that they take as long
-/// as a wrong password.
+/// The record checked for unknown usernames, so that they take as long as a wrong
+/// password: Argon2id with the default parameters, a random salt and a random output.
+/// No password hashes to a random output, and making it costs no hash.
 fn dummy_record() -> &'static PasswordRecord {
     static DUMMY: OnceLock<PasswordRecord> = OnceLock::new();
     DUMMY.get_or_init(|| {
-        let mut bytes = [0u8; 16];
+        let mut bytes = [0u8; 16 + Params::DEFAULT_OUTPUT_LEN];
         let _ = getrandom::fill(&mut bytes);
-        hash_password(&STANDARD.encode(bytes))
-            .unwrap_or_else(|_| PasswordRecord::Phc("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g".into()))
+        let (salt, out) = bytes.split_at(16);
+        let phc = hashing::phc_string(&Params::default(), salt, out).unwrap_or_else(|_| {
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+                .into()
+        });
+        PasswordRecord::Phc(phc)
     })
 }
 
-/// Computes the dummy hash now rather than in the first unknown user's request.
+/// Makes the dummy record now rather than in the first unknown user's request.
 pub fn warm_up() {
     let _ = dummy_record();
 }
 
 /// The username of a request with good Basic credentials.
+///
+/// The attempt is counted by the throttle before the password is checked (see
+/// [`crate::throttle`]): a locked name answers `429` even with the right password, the
+/// cached check of good credentials included, or the cache would tell a guesser which of
+/// their guesses is right while the name is locked.
 ///
 /// # Errors
 ///
@@ -152,56 +144,41 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     let passwords = &app.passwords;
     // A store that several servers share counts failures itself, so that a guesser
     // cannot spread guesses over the servers.
-    let shared = app.store.shared_throttle();
-    let locked = match shared {
-        Some(throttle) => throttle
-            .retry_after(username, crate::clock::now_millis())
-            .await
-            .map_err(|err| store_failure(&err))?,
-        None => passwords.throttle.retry_after(username),
+    let throttle: &dyn Throttle = match app.store.shared_throttle() {
+        Some(shared) => shared,
+        None => &passwords.throttle,
     };
-    if let Some(retry_after) = locked {
-        return Err(ApiError::too_many_attempts(retry_after));
-    }
+    // The record is read before the attempt is counted: a store that fails answers 503
+    // without counting a check that never happened (a database restart must not lock
+    // out the users who keep signing in through it).
     let record = app
         .store
         .password(username)
         .await
         .map_err(|err| store_failure(&err))?;
+    throttle
+        .begin(username, crate::clock::now_millis())
+        .await
+        .map_err(|err| store_failure(&err))?
+        .map_err(|locked| ApiError::too_many_attempts(locked.retry_after))?;
     let slot = passwords.cache_slot(username, password);
     if let (Some(record), Some(slot)) = (&record, &slot) {
-        let cache = passwords.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache
+        let hit = passwords
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .get(slot)
-            .is_some_and(|identity| *identity == record.identity())
-        {
+            .is_some_and(|identity| *identity == record.identity());
+        if hit {
+            forget_failures(throttle, username).await;
             return Ok(username.to_owned());
         }
     }
-    let good = {
-        let _permit = passwords.hashing.acquire().await.ok();
-        let known = record.clone();
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || match known {
-            Some(record) => verify_password(&record, &password),
-            None => {
-                let _ = verify_password(dummy_record(), &password);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false)
-    };
+    let checked = record.clone().unwrap_or_else(|| dummy_record().clone());
+    let good = passwords.pool.verify(checked, password.to_owned()).await;
     match (good, record) {
         (true, Some(record)) => {
-            match shared {
-                Some(throttle) => {
-                    if let Err(err) = throttle.succeed(username).await {
-                        tracing::warn!(error = %err, "cannot clear the failed sign-ins");
-                    }
-                }
-                None => passwords.throttle.succeed(username),
-            }
+            forget_failures(throttle, username).await;
             if matches!(record, PasswordRecord::Specter { .. }) {
                 upgrade_in_background(app, username, &record, password);
             }
@@ -214,15 +191,22 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
             }
             Ok(username.to_owned())
         }
-        _ => {
-            match shared {
-                Some(throttle) => throttle
-                    .fail(username, crate::clock::now_millis())
-                    .await
-                    .map_err(|err| store_failure(&err))?,
-                None => passwords.throttle.fail(username),
+        // The failure was counted when the attempt began.
+        _ => Err(ApiError::unauthorized_basic("invalid_credentials")),
+    }
+}
+
+/// Forgets a name's failures after a good password, trying a shared store three times (a
+/// pooled connection that broke fails once and is dropped). A store that cannot do it
+/// leaves the count as it was: the sign-in still succeeds.
+async fn forget_failures(throttle: &dyn Throttle, username: &str) {
+    for attempt in 1..=3 {
+        match throttle.succeed(username).await {
+            Ok(()) => return,
+            Err(err) if attempt == 3 => {
+                tracing::warn!(error = %err, "cannot clear the failed sign-ins");
             }
-            Err(ApiError::unauthorized_basic("invalid_credentials"))
+            Err(_) => {}
         }
     }
 }
@@ -231,11 +215,12 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
 /// its checks cost as much as every other (a wrong password then takes as long as an
 /// unknown user). The answer does not wait for it.
 fn upgrade_in_background(app: &App, username: &str, record: &PasswordRecord, password: &str) {
-    let store = std::sync::Arc::clone(&app.store);
+    let store = Arc::clone(&app.store);
+    let pool = app.passwords.pool.clone();
     let (username, from, password) = (username.to_owned(), record.clone(), password.to_owned());
     tokio::spawn(async move {
-        let hashed = tokio::task::spawn_blocking(move || hash_password(&password)).await;
-        if let Ok(Ok(to)) = hashed {
+        let hashed = pool.hash(password).await;
+        if let Ok(to) = hashed {
             let op = crate::store::Op::UpgradePassword { username, from, to };
             if let Err(err) = store.apply(op).await {
                 tracing::warn!(error = %err, "cannot upgrade an imported password");

@@ -100,6 +100,17 @@ pub struct ServeArgs {
     /// The npm package folder served under /pkg/.
     #[arg(long, env = "TOKENLIFE_PKG")]
     pub pkg: Option<PathBuf>,
+    /// Which request forward auth (/api/v1alpha/auth) judges: nginx reads only
+    /// X-Original-Method and X-Original-URI, traefik only X-Forwarded-Method and
+    /// X-Forwarded-Uri (both of the family required); any reads both families and
+    /// refuses them when they disagree.
+    #[arg(
+        long,
+        value_enum,
+        env = "TOKENLIFE_FORWARD_HEADERS",
+        default_value = "any"
+    )]
+    pub forward_headers: crate::handlers::ForwardHeaders,
     /// Time a client has to send a request's head (from the connection's start, or from
     /// the first byte of the next request on a kept-alive connection): a head that misses
     /// it closes the connection. A request's body gets the same time from its head on, or
@@ -300,6 +311,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         config: Config {
             issuer: args.issuer,
             max_life,
+            forward_headers: args.forward_headers,
         },
         store: Arc::clone(&store),
         signer,

@@ -14,6 +14,10 @@ use crate::api_error::{
 use crate::auth::{self, store_failure};
 use crate::store::{Op, StoreError};
 
+mod forward;
+
+pub use forward::{ForwardHeaders, REFUSED as FORWARD_HEADERS_REFUSED};
+
 /// The longest description a token may have, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 256;
 /// The largest request body, in bytes.
@@ -379,30 +383,18 @@ pub async fn whoami(app: Arc<App>, authorization: Option<HeaderValue>) -> Respon
     )
 }
 
-/// `GET /api/v1alpha/auth`: forward authentication for a reverse proxy. The request to
-/// judge is named by `X-Forwarded-Method`/`X-Forwarded-Uri` (Traefik) or
-/// `X-Original-Method`/`X-Original-URI` (nginx); without them, this request itself.
+/// `GET|HEAD|POST /api/v1alpha/auth`: forward authentication for a reverse proxy. The
+/// forward headers are read first (a request they cannot name exactly is `403
+/// forward_headers_refused`, whoever sends it: the refusal says nothing about a token),
+/// then the Bearer token (`401`), then its scope for the judged request (`403
+/// insufficient_scope`).
 pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> Response {
     respond(
         async {
+            let (method, uri) =
+                forward::judged_request(app.config.forward_headers, &method, &headers)?;
             let authorization = headers.get(warp::http::header::AUTHORIZATION);
             let bearer = auth::bearer(&app, authorization).await?;
-            let header = |names: [&str; 2]| {
-                names
-                    .iter()
-                    .find_map(|name| {
-                        headers
-                            .get(*name)
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::trim)
-                    })
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned)
-            };
-            let method = header(["x-forwarded-method", "x-original-method"])
-                .unwrap_or_else(|| method.to_string());
-            let uri = header(["x-forwarded-uri", "x-original-uri"])
-                .unwrap_or_else(|| "/api/v1alpha/auth".into());
             let claims = &bearer.verified.claims;
             if !scope::allows(claims.jwt_token_endpoints.as_ref(), &method, &uri) {
                 return Err(ApiError::insufficient_scope());

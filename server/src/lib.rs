@@ -35,6 +35,8 @@ pub struct Config {
     pub issuer: String,
     /// The longest life a token may be given.
     pub max_life: Life,
+    /// The forward headers `/api/v1alpha/auth` reads.
+    pub forward_headers: handlers::ForwardHeaders,
 }
 
 /// Everything a request may need, shared by all of them.

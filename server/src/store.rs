@@ -8,6 +8,8 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 use tokenlife_core::TokenRecord;
 
+use crate::throttle::Throttle;
+
 pub(crate) mod json;
 mod postgres;
 pub mod specter;
@@ -64,22 +66,9 @@ pub trait Store: Send + Sync {
 
     /// The failed sign-in counts kept in the store itself, shared by every server on it;
     /// `None` (the default) when each server counts its own in memory.
-    fn shared_throttle(&self) -> Option<&dyn SharedThrottle> {
+    fn shared_throttle(&self) -> Option<&dyn Throttle> {
         None
     }
-}
-
-/// Failed sign-ins per username, kept by a store that several servers share, with the
-/// rule of [`crate::throttle::lock_after`].
-pub trait SharedThrottle: Send + Sync {
-    /// Seconds to wait before `username` may try again, if it is locked at `now_ms`.
-    fn retry_after(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Option<u64>>;
-
-    /// Records a failure at `now_ms`, locking the name past the free ones.
-    fn fail(&self, username: &str, now_ms: i64) -> StoreFuture<'_, ()>;
-
-    /// Forgets the failures of a name after a good password.
-    fn succeed(&self, username: &str) -> StoreFuture<'_, ()>;
 }
 
 /// Everything a store holds, for `tokenlife migrate`.

@@ -7,6 +7,7 @@ mod commands;
 mod durability;
 mod harness;
 mod replicas;
+mod security_auth;
 mod security_net;
 mod static_files;
 mod vectors;

@@ -24,10 +24,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Statement};
 
-use super::{
-    Dump, ImportedUser, Op, PasswordRecord, SharedThrottle, Store, StoreError, StoreFuture,
-    UserSummary,
-};
+use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
+use crate::throttle::{Locked, SharedGate, Throttle};
 
 /// The migrations, in order: version, name, SQL. A version is never edited once released;
 /// a change of schema is a new file.
@@ -55,6 +53,8 @@ const DESCRIPTION_KEY: &str = "tokens_username_description_key";
 /// The store of one PostgreSQL database, with its connection pool.
 pub struct PgStore {
     pool: Pool,
+    /// Sign-in attempts of one name take turns here before they reach the database.
+    gate: SharedGate,
 }
 
 impl PgStore {
@@ -101,13 +101,16 @@ impl PgStore {
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|err| StoreError::Io(format!("cannot make the connection pool: {err}")))?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            gate: SharedGate::default(),
+        };
         let mut client = store.client().await?;
         migrate(&mut client).await?;
         // The housekeeping statements run about once in 64 calls, too rarely for a test to
         // be sure to meet them: preparing them here has the database check them at every
         // start.
-        for sql in [PRUNE_REVOKED, FORGET_FAILURES] {
+        for sql in [PRUNE_REVOKED, FORGET_FAILURES, BEGIN_ATTEMPT] {
             client.prepare_cached(sql).await.map_err(db_error)?;
         }
         Ok(store)
@@ -537,48 +540,44 @@ impl PgStore {
             .ok_or_else(|| StoreError::Io(format!("the signing key {name} vanished")))
     }
 
-    async fn locked_for(&self, username: String, now_ms: i64) -> Result<Option<u64>, StoreError> {
-        let row = self
-            .query_opt(
-                "SELECT locked_until_ms FROM sign_in_failures WHERE username = $1",
-                &[&username],
-            )
-            .await?;
-        let until: Option<i64> = row.and_then(|row| row.get(0));
-        Ok(until.filter(|&until| until > now_ms).map(|until| {
-            let millis = u64::try_from(until - now_ms).unwrap_or(0);
-            millis.div_ceil(1000).max(1)
-        }))
-    }
-
-    async fn record_failure(&self, username: String, now_ms: i64) -> Result<(), StoreError> {
+    /// [`Throttle::begin`] in one statement, so that servers sharing the database cannot
+    /// race: the row is locked by the upsert, a locked name is left as it is (the `WHERE`
+    /// of `DO UPDATE` fails and no row comes back), any other attempt is counted and the
+    /// name locked by the schedule of [`crate::throttle::lock_after`], passed as an array.
+    async fn begin_attempt(
+        &self,
+        username: String,
+        now_ms: i64,
+    ) -> Result<Result<(), Locked>, StoreError> {
+        let _turn = self.gate.turn(&username).await;
+        if let Some(locked) = self.gate.known_lock(&username, now_ms) {
+            return Ok(Err(locked));
+        }
         let client = self.client().await?;
         let forget = i64::try_from(crate::throttle::FORGET_AFTER.as_millis()).unwrap_or(i64::MAX);
+        let schedule = crate::throttle::lock_schedule_ms(LOCK_SCHEDULE_LEN);
         let statement = client
-            .prepare_cached(
-                "INSERT INTO sign_in_failures AS f (username, failures, last_ms) \
-                 VALUES ($1, 1, $2) ON CONFLICT (username) DO UPDATE SET \
-                 failures = CASE WHEN $2 - f.last_ms >= $3 THEN 1 ELSE f.failures + 1 END, \
-                 last_ms = GREATEST(f.last_ms, $2) RETURNING failures",
-            )
+            .prepare_cached(BEGIN_ATTEMPT)
             .await
             .map_err(db_error)?;
-        let row = client
-            .query_one(&statement, &[&username, &now_ms, &forget])
+        let counted = client
+            .query_opt(&statement, &[&username, &now_ms, &forget, &schedule])
             .await
             .map_err(db_error)?;
-        let failures = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
-        if let Some(lock) = crate::throttle::lock_after(failures) {
-            let until = now_ms.saturating_add(i64::try_from(lock.as_millis()).unwrap_or(i64::MAX));
-            client
-                .execute(
-                    "UPDATE sign_in_failures \
-                     SET locked_until_ms = GREATEST(COALESCE(locked_until_ms, 0), $2) \
-                     WHERE username = $1",
-                    &[&username, &until],
+        if counted.is_none() {
+            // Locked: how long for is only what the answer announces, read after the fact.
+            let row = client
+                .query_opt(
+                    "SELECT locked_until_ms FROM sign_in_failures WHERE username = $1",
+                    &[&username],
                 )
                 .await
                 .map_err(db_error)?;
+            let until: Option<i64> = row.and_then(|row| row.get(0));
+            let until = until.unwrap_or(now_ms);
+            self.gate.remember_lock(&username, until, now_ms);
+            let retry_after = crate::throttle::retry_after_secs(until, now_ms);
+            return Ok(Err(Locked { retry_after }));
         }
         // Now and then, forget the names whose failures are old and not locked.
         // Housekeeping: its failure must not fail the sign-in that happened to run it.
@@ -587,10 +586,11 @@ impl PgStore {
         {
             tracing::warn!(error = %err, "cannot forget old failed sign-ins");
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     async fn clear_failures(&self, username: String) -> Result<(), StoreError> {
+        self.gate.forget(&username);
         self.execute(
             "DELETE FROM sign_in_failures WHERE username = $1",
             &[&username],
@@ -652,18 +652,14 @@ impl Store for PgStore {
         })
     }
 
-    fn shared_throttle(&self) -> Option<&dyn SharedThrottle> {
+    fn shared_throttle(&self) -> Option<&dyn Throttle> {
         Some(self)
     }
 }
 
-impl SharedThrottle for PgStore {
-    fn retry_after(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Option<u64>> {
-        timed(self.locked_for(username.to_owned(), now_ms))
-    }
-
-    fn fail(&self, username: &str, now_ms: i64) -> StoreFuture<'_, ()> {
-        timed(self.record_failure(username.to_owned(), now_ms))
+impl Throttle for PgStore {
+    fn begin(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Result<(), Locked>> {
+        timed(self.begin_attempt(username.to_owned(), now_ms))
     }
 
     fn succeed(&self, username: &str) -> StoreFuture<'_, ()> {
@@ -816,6 +812,25 @@ const PRUNE_REVOKED: &str = "DELETE FROM revoked WHERE exp <= $1";
 
 /// Forgets the names whose failures are old (`$1` now, `$2` how long they count, in
 /// milliseconds) and not locked. The casts are needed: `$1 - $2` alone has no type.
+/// Counts one sign-in attempt unless the name is locked: `$1` username, `$2` now (ms),
+/// `$3` the forget time (ms), `$4` the lock for each count (ms, 0 for none; the last entry
+/// for every higher count). A row comes back when the attempt was counted.
+const BEGIN_ATTEMPT: &str = "INSERT INTO sign_in_failures AS f \
+     (username, failures, last_ms, locked_until_ms) \
+     VALUES ($1, 1, $2, $2 + NULLIF(($4::int8[])[1], 0)) \
+     ON CONFLICT (username) DO UPDATE SET \
+     failures = CASE WHEN $2 - f.last_ms >= $3 THEN 1 ELSE LEAST(f.failures + 1, 1000000) END, \
+     last_ms = GREATEST(f.last_ms, $2), \
+     locked_until_ms = $2 + NULLIF(($4::int8[])[LEAST( \
+         CASE WHEN $2 - f.last_ms >= $3 THEN 1 ELSE f.failures + 1 END, \
+         cardinality($4::int8[]))], 0) \
+     WHERE f.locked_until_ms IS NULL OR f.locked_until_ms <= $2 \
+     RETURNING failures";
+
+/// The length of the lock schedule sent with [`BEGIN_ATTEMPT`]: past it the lock no longer
+/// grows.
+const LOCK_SCHEDULE_LEN: u32 = 32;
+
 const FORGET_FAILURES: &str = "DELETE FROM sign_in_failures \
      WHERE last_ms < $1::int8 - $2::int8 AND COALESCE(locked_until_ms, 0) < $1::int8";
 
