@@ -269,7 +269,7 @@ fn normalise_escapes(path: &str) -> Result<Cow<'_, str>, PathProblem> {
 /// The byte written as two hex digits at `at`, if there are two.
 fn escape_at(path: &str, at: usize) -> Option<u8> {
     let digits = path.as_bytes().get(at..at + 2)?;
-    Some(hex_value(digits[0])? << 4 | hex_value(digits[1])?)
+    Some(hex_value(digits[0])? * 16 + hex_value(digits[1])?)
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
@@ -303,7 +303,8 @@ fn remove_dot_segments(path: Cow<'_, str>) -> Result<Cow<'_, str>, PathProblem> 
         out.push('/');
         out.push_str(segment);
     }
-    if ends_in_dots || kept.is_empty() {
+    // Nothing kept means the last segment was a dot segment: the result is "/".
+    if ends_in_dots {
         out.push('/');
     }
     Ok(Cow::Owned(out))
