@@ -49,3 +49,6 @@ pub fn expiry_status(exp: i64, now: f64, leeway: u64) -> ExpiryStatus {
         ExpiryStatus::Expired
     }
 }
+
+#[cfg(test)]
+mod tests;
