@@ -169,6 +169,8 @@ fn fractions_must_come_out_at_whole_seconds() {
     assert_eq!(secs("0.999999999 s"), Err(LifeError::NotWhole));
     assert_eq!(secs("1.000000001 s"), Err(LifeError::NotWhole));
     assert_eq!(secs("0.0000000001 years"), Err(LifeError::NotWhole));
+    let long = format!("1.{}1 s", "0".repeat(60));
+    assert_eq!(secs(&long), Err(LifeError::NotWhole));
     // Parts that are not whole on their own may add up to whole seconds.
     assert_eq!(secs("0.5s 0.5s"), Ok(1));
 }
