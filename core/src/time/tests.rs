@@ -27,6 +27,14 @@ fn remaining_life_is_never_minus_zero() {
     // JSON would print -0.0 as "-0.0".
     assert!(remaining_life(100, 100.0).is_sign_positive());
     assert!(remaining_life(100, 200.0).is_sign_positive());
+    assert!(remaining_life(0, 0.0).is_sign_positive());
+    assert!(remaining_life(0, -0.0).is_sign_positive());
+}
+
+#[test]
+fn a_now_that_is_not_a_number_leaves_nothing() {
+    assert_eq!(remaining_life(100, f64::NAN), 0.0);
+    assert_eq!(expiry_status(100, f64::NAN, 0), ExpiryStatus::Expired);
 }
 
 #[test]
