@@ -30,8 +30,9 @@ impl ExpiryStatus {
 /// assert_eq!(remaining_life(100, 250.0), 0.0);
 /// ```
 pub fn remaining_life(exp: i64, now: f64) -> f64 {
-    let left = exp as f64 - now;
-    if left > 0.0 { left } else { 0.0 }
+    // `exp - now` is never -0.0 (`exp as f64` is never -0.0), so `max` returns +0.0 at exp,
+    // and 0.0 for a NaN `now`.
+    (exp as f64 - now).max(0.0)
 }
 
 /// `Expired` from `exp` on (not one second later), unless `leeway` seconds are granted.
@@ -49,3 +50,6 @@ pub fn expiry_status(exp: i64, now: f64, leeway: u64) -> ExpiryStatus {
         ExpiryStatus::Expired
     }
 }
+
+#[cfg(test)]
+mod tests;

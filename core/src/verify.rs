@@ -542,6 +542,46 @@ mod tests {
         assert!(short >= 12, "{short}");
     }
 
+    /// The smallest step below `x` an `f64` can take.
+    fn just_below(x: f64) -> f64 {
+        f64::from_bits(x.to_bits() - 1)
+    }
+
+    /// SPEC 3: rejected at `exp` exactly, no default leeway; a leeway is explicit and
+    /// applies after `exp` and before `nbf`.
+    #[test]
+    fn times_are_checked_at_exp_and_nbf_with_the_leeway_given() {
+        use super::check_times;
+        let code = |exp, nbf, now, leeway| {
+            check_times(exp, nbf, &VerifyOptions::at(now).leeway(leeway)).map_err(|e| e.code())
+        };
+        assert_eq!(code(100, None, 99.0, 0), Ok(()));
+        assert_eq!(code(100, None, just_below(100.0), 0), Ok(()));
+        assert_eq!(code(100, None, 100.0, 0), Err("expired"));
+        assert_eq!(code(100, None, 100.5, 0), Err("expired"));
+        assert_eq!(code(100, None, 100.0, 5), Ok(()));
+        assert_eq!(code(100, None, just_below(105.0), 5), Ok(()));
+        assert_eq!(code(100, None, 105.0, 5), Err("expired"));
+        // nbf: valid from nbf on, or from nbf - leeway.
+        assert_eq!(code(100, Some(50), 50.0, 0), Ok(()));
+        assert_eq!(
+            code(100, Some(50), just_below(50.0), 0),
+            Err("not_yet_valid")
+        );
+        assert_eq!(code(100, Some(50), 45.0, 5), Ok(()));
+        assert_eq!(
+            code(100, Some(50), just_below(45.0), 5),
+            Err("not_yet_valid")
+        );
+        assert_eq!(code(100, Some(50), 10.0, 0), Err("not_yet_valid"));
+        // Expiry is reported first; the error carries the times.
+        assert_eq!(code(100, Some(200), 150.0, 0), Err("expired"));
+        let err = check_times(100, Some(200), &VerifyOptions::at(20.0)).unwrap_err();
+        assert_eq!(err.to_string(), "the token is not valid before 200");
+        let err = check_times(100, None, &VerifyOptions::at(120.0)).unwrap_err();
+        assert_eq!(err.to_string(), "the token expired at 100");
+    }
+
     #[test]
     fn a_token_is_read_the_same_as_text_and_as_bytes() {
         let verifier = Verifier::hs256(b"secret").expect("hs");
