@@ -7,5 +7,6 @@ mod commands;
 mod durability;
 mod harness;
 mod replicas;
+mod security_store;
 mod static_files;
 mod vectors;
