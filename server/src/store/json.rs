@@ -197,8 +197,11 @@ impl JsonStore {
     /// # Errors
     ///
     /// [`StoreError::Corrupt`] naming the file and the line and column when `users.json`
-    /// or the journal cannot be parsed (the file is left as it is);
-    /// [`StoreError::Io`] when the folder cannot be created or read.
+    /// or the journal cannot be parsed, and naming the entry when `users.json` holds a
+    /// user twice or a token id twice (in one user or across users); when the folder holds
+    /// keys, a journal or a revoked list but no `users.json` (the files are left as they
+    /// are). [`StoreError::Io`] when the folder cannot be created or read, or others may
+    /// write in it and its mode cannot be made `0700`.
     pub fn open(dir: &Path) -> Result<JsonStore, StoreError> {
         if dir.exists() {
             private_folder(dir)?;
