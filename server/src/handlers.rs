@@ -246,12 +246,90 @@ fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
     if !is_json {
         return Err(unsupported_media_type());
     }
-    serde_json::from_slice(&bytes).map_err(|err| {
-        ApiError::bad_request(
-            "invalid_json",
-            format!("The request body is not valid JSON: {err}."),
-        )
-    })
+    serde_json::from_slice::<StrictJson>(&bytes)
+        .map(|strict| strict.0)
+        .map_err(|err| {
+            ApiError::bad_request(
+                "invalid_json",
+                format!("The request body is not valid JSON: {err}."),
+            )
+        })
+}
+
+/// A JSON value read by serde_json's parser, but refusing an object that names a key
+/// twice, at any depth: serde_json keeps the last value, so `{"jwt_token_life": "10 years",
+/// "jwt_token_life": "1h"}` would be judged by one value and logged or proxied with the
+/// other. The token reader of core refuses them too.
+struct StrictJson(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictJson)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictJson(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "the key \"{key}\" is given twice"
+                )));
+            }
+            let StrictJson(value) = map.next_value()?;
+            fields.insert(key, value);
+        }
+        Ok(Value::Object(fields))
+    }
 }
 
 /// `GET /api/v1alpha/token/`: the user's tokens.

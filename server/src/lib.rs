@@ -147,6 +147,7 @@ pub fn routes(
         .unify()
         .recover(api_error::recover)
         .unify()
+        .map(static_files::secure)
         .with(warp::log::custom(|info| {
             // Paths carry token ids at most, never tokens, passwords or keys.
             tracing::info!(

@@ -2,6 +2,12 @@
 //! `GET /pkg/<path>` a file of the npm package folder (`wasm/pkg/`). Every answer says
 //! `Cache-Control: no-cache` with an `ETag`, so a rebuilt page is never served stale and
 //! an unchanged one costs a `304`.
+//!
+//! Every answer of the page and the package, `404`s included, carries [`PAGE_POLICY`]
+//! (the page's own origin only, and `'wasm-unsafe-eval'` for the package's module),
+//! `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer` and
+//! `X-Content-Type-Options: nosniff`; [`secure`] gives the API's answers the same framing,
+//! referrer and sniffing rules with a policy that allows nothing.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -12,6 +18,48 @@ use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 use crate::api_error::ApiError;
+
+/// The page's content security policy: everything from its own origin only; scripts
+/// may compile WebAssembly (`'wasm-unsafe-eval'`) but never evaluate text; no inline
+/// script or style, no plugins, no framing, no `<base>`, forms post only to the server.
+pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The policy of the API's JSON answers: nothing may load or run from them.
+pub const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Adds the security headers to an answer that has not set them: the API's policy, no
+/// framing, no referrer, no sniffing. The page's answers set their own policy first.
+pub fn secure(mut response: Response) -> Response {
+    let out = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, API_POLICY),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ] {
+        out.entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn page_headers(out: &mut HeaderMap) {
+    out.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_POLICY),
+    );
+    out.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    out.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    out.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
 
 /// The folders the page is served from.
 #[derive(Debug, Clone)]
@@ -68,10 +116,12 @@ async fn serve(dirs: &StaticDirs, tail: &str, headers: &HeaderMap) -> Response {
         _ if tail.is_empty() => (&dirs.www, "index.html"),
         _ => (&dirs.www, tail),
     };
-    match file(root, rest, headers).await {
+    let mut response = match file(root, rest, headers).await {
         Ok(response) => response,
         Err(()) => ApiError::not_found("not_found", "Not found").into_response(),
-    }
+    };
+    page_headers(response.headers_mut());
+    response
 }
 
 /// A file below `root`, or `Err` when the path is unsafe or there is no such file.
@@ -124,10 +174,6 @@ async fn file(root: &Path, rest: &str, headers: &HeaderMap) -> Result<Response, 
     };
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    out.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
     if let Ok(value) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, value);
     }

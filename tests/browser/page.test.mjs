@@ -3,7 +3,7 @@
 // error messages, the phone layout and the rule that no request leaves the origin.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { artifact, launchBrowser, startServer, whoami } from './harness.mjs';
 
 const ALICE = { name: 'alice', password: 'correct horse battery staple' };
@@ -22,6 +22,35 @@ let browser;
 const requests = [];
 const jsDialogs = [];
 const pageErrors = [];
+/** Content Security Policy violations, from the page's events and the console. */
+const cspViolations = [];
+
+/**
+ * Records every CSP violation of the context's pages: the `securitypolicyviolation` event
+ * (reported through a binding installed before any page script runs) and the console's
+ * "Content Security Policy" messages (for what has no event, such as a refused frame).
+ */
+async function watchPolicy(context) {
+  await context.exposeBinding('__tokenlifeCspViolation', (_source, violation) => {
+    cspViolations.push(violation);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.__tokenlifeCspViolation(
+        `${event.effectiveDirective} refused ${event.blockedURI || 'inline'} at ${event.sourceFile}:${event.lineNumber}`,
+      );
+    });
+  });
+  context.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+  });
+}
+
+// The page must work under its policy: a violation fails the test that caused it.
+afterEach(() => {
+  const seen = cspViolations.splice(0);
+  assert.deepEqual(seen, [], 'Content Security Policy violations');
+});
 
 before(async () => {
   server = await startServer();
@@ -40,6 +69,7 @@ after(async () => {
 /** A fresh tab in its own context, recording requests, JS dialogs and errors. */
 async function openPage(viewport = DESKTOP) {
   const context = await browser.newContext({ viewport, locale: 'en-GB' });
+  await watchPolicy(context);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
   const page = await context.newPage();
   page.on('request', (request) => requests.push(request.url()));
@@ -426,6 +456,7 @@ describe('when the password changes elsewhere', () => {
 describe('without the package', () => {
   test('the page says what is missing', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
+    await watchPolicy(context);
     const page = await context.newPage();
     page.on('request', (request) => requests.push(request.url()));
     await page.route('**/pkg/tokenlife.js', (route) => route.fulfill({ status: 404, body: '{}' }));
@@ -434,6 +465,51 @@ describe('without the package', () => {
     assert.match(banner, /package could not be loaded from \/pkg\//);
     assert.ok(await page.isDisabled('#sign-in-button'), 'nothing can be done without it');
     await context.close();
+  });
+});
+
+describe('the content security policy', () => {
+  test('is in force and its violations are seen', async () => {
+    const page = await openPage();
+    // What the policy is there to stop: inline style and script, eval, and framing.
+    const outcome = await page.evaluate(async () => {
+      const styled = document.createElement('p');
+      styled.setAttribute('style', 'color: red');
+      styled.textContent = 'styled';
+      document.body.append(styled);
+      const inline = document.createElement('script');
+      inline.textContent = 'window.__inlineRan = true;';
+      document.body.append(inline);
+      // A timer given text is eval (code run by devtools may eval, but not the page).
+      setTimeout('window.__timerRan = true;', 0);
+      await new Promise((done) => setTimeout(done, 200));
+      return {
+        color: getComputedStyle(styled).color,
+        inlineRan: window.__inlineRan === true,
+        timerRan: window.__timerRan === true,
+      };
+    });
+    assert.notEqual(outcome.color, 'rgb(255, 0, 0)', 'an inline style applied');
+    assert.equal(outcome.inlineRan, false, 'an inline script ran');
+    assert.equal(outcome.timerRan, false, 'a text timer ran');
+    const seen = cspViolations.splice(0).join('\n');
+    assert.match(seen, /style-src/);
+    assert.match(seen, /script-src/);
+    // The page cannot be framed, not even by itself.
+    const frame = await page.evaluate(async () => {
+      const frame = document.createElement('iframe');
+      frame.src = '/';
+      document.body.append(frame);
+      await new Promise((done) => setTimeout(done, 1000));
+      try {
+        return frame.contentDocument?.title ?? 'blocked';
+      } catch {
+        return 'blocked';
+      }
+    });
+    assert.notEqual(frame, 'tokenlife', 'the page loaded in a frame');
+    cspViolations.splice(0);
+    await page.context().close();
   });
 });
 

@@ -9,5 +9,6 @@ mod harness;
 mod replicas;
 mod security_auth;
 mod security_net;
+mod security_store;
 mod static_files;
 mod vectors;

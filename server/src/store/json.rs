@@ -69,6 +69,8 @@ struct Inner {
     compacting: AtomicBool,
     /// The lock file of compactions (see [`COMPACT_LOCK_FILE`]).
     compact_lock: File,
+    /// Why the last write failed, until a write succeeds: readiness reports it.
+    write_failure: Mutex<Option<StoreError>>,
 }
 
 struct Io {
@@ -114,13 +116,50 @@ struct StoredUser {
     password: PasswordRecord,
     #[serde(default)]
     is_admin: bool,
-    #[serde(default)]
+    /// By token id; an id given twice is refused, not overwritten.
+    #[serde(default, deserialize_with = "unique_keys")]
     jwt_tokens: BTreeMap<String, TokenRecord>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct RevokedFile {
+    #[serde(deserialize_with = "unique_keys")]
     revoked: BTreeMap<String, i64>,
+}
+
+/// A JSON object as a map that refuses a key given twice: serde's own maps keep the last
+/// value and drop the others without a word, which would lose a token.
+fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "the id \"{key}\" is given twice"
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Unique(std::marker::PhantomData))
 }
 
 /// One line of the journal. Each sets or removes a key, so replaying one twice is harmless.
@@ -158,10 +197,15 @@ impl JsonStore {
     /// # Errors
     ///
     /// [`StoreError::Corrupt`] naming the file and the line and column when `users.json`
-    /// or the journal cannot be parsed (the file is left as it is);
-    /// [`StoreError::Io`] when the folder cannot be created or read.
+    /// or the journal cannot be parsed, and naming the entry when `users.json` holds a
+    /// user twice or a token id twice (in one user or across users); when the folder holds
+    /// keys, a journal or a revoked list but no `users.json` (the files are left as they
+    /// are). [`StoreError::Io`] when the folder cannot be created or read, or others may
+    /// write in it and its mode cannot be made `0700`.
     pub fn open(dir: &Path) -> Result<JsonStore, StoreError> {
-        if !dir.exists() {
+        if dir.exists() {
+            private_folder(dir)?;
+        } else {
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
@@ -199,13 +243,17 @@ impl JsonStore {
             writing: AtomicBool::new(false),
             compacting: AtomicBool::new(false),
             compact_lock,
+            write_failure: Mutex::new(None),
         };
         {
             let mut io = inner.io_guard();
             io.lock
                 .lock()
                 .map_err(|err| io_error("cannot lock", &lock_path, &err))?;
-            let loaded = inner.reload(&mut io).and_then(|()| inner.repair_tail());
+            let loaded = inner
+                .begin_or_check_snapshot()
+                .and_then(|()| inner.reload(&mut io))
+                .and_then(|()| inner.repair_tail());
             let _ = io.lock.unlock();
             loaded?;
         }
@@ -421,6 +469,23 @@ impl Store for JsonStore {
         })
     }
 
+    /// Not ready while the last write failed (until a write succeeds), nor while the
+    /// files cannot be read: reads served from memory would hide a disk that refuses
+    /// writes.
+    fn ready(&self) -> StoreFuture<'_, ()> {
+        let failure = self
+            .inner
+            .write_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let result = match failure {
+            Some(err) => Err(StoreError::Io(format!("the last write failed: {err}"))),
+            None => self.read(|_| ()),
+        };
+        Box::pin(std::future::ready(result))
+    }
+
     fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]> {
         let file = crate::secrets::key_file(name);
         let result = crate::secrets::key_bytes(&self.inner.dir, &file).map_err(StoreError::Io);
@@ -433,8 +498,47 @@ impl Inner {
         self.io.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Records the outcome of a write: the error, or `None` after one succeeded.
+    fn write_failed(&self, err: Option<&StoreError>) {
+        *self.write_failure.lock().unwrap_or_else(|e| e.into_inner()) = err.cloned();
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// With the exclusive lock held, at open: a new folder gets an empty `users.json` at
+    /// once, so that from then on a folder without one has lost it. A folder that holds
+    /// the store's other files (keys, journal, revoked list) but no `users.json` is
+    /// refused: taking it for a new store would drop every user and print a new admin
+    /// password.
+    fn begin_or_check_snapshot(&self) -> Result<(), StoreError> {
+        let users_path = self.path(USERS_FILE);
+        if file_id(&users_path)?.is_some() {
+            return Ok(());
+        }
+        let mut found = Vec::new();
+        for name in [
+            JOURNAL_FILE,
+            OLD_JOURNAL_FILE,
+            REVOKED_FILE,
+            crate::secrets::HS256_FILE,
+            crate::secrets::ED25519_FILE,
+        ] {
+            if file_id(&self.path(name))?.is_some() {
+                found.push(name);
+            }
+        }
+        if !found.is_empty() {
+            return Err(StoreError::Corrupt(format!(
+                "{} holds {} but no {USERS_FILE}: the users and their tokens are missing, so \
+                 tokenlife will not take it for a new store. Restore {USERS_FILE} from a backup \
+                 (tokenlife replays the journal over it), or move the folder away to start afresh",
+                self.dir.display(),
+                found.join(", ")
+            )));
+        }
+        write_atomic(&self.dir, USERS_FILE, b"[]\n")
     }
 
     /// Brings `state` up to date with the files if another process changed them.
@@ -517,9 +621,23 @@ impl Inner {
                     err.column()
                 ))
             })?;
-            for user in users {
+            // Two entries of one name would become one, and a token id held twice would
+            // answer for either owner: both lose data at the next write, so refuse.
+            let mut seen_at: HashMap<String, usize> = HashMap::new();
+            for (index, user) in users.into_iter().enumerate() {
+                if let Some(first) = seen_at.insert(user.username.clone(), index) {
+                    return Err(StoreError::Corrupt(format!(
+                        "{} holds the user \"{}\" twice (entries {} and {}); nothing was changed: \
+                         merge the two entries by hand, or restore the file from a backup",
+                        users_path.display(),
+                        user.username,
+                        first + 1,
+                        index + 1
+                    )));
+                }
                 state.insert_user(user);
             }
+            state.check_token_ids(&users_path.display().to_string())?;
         }
         let revoked_path = self.path(REVOKED_FILE);
         if revoked_path.exists() {
@@ -538,12 +656,21 @@ impl Inner {
         let journal = file_id(&self.path(JOURNAL_FILE))?;
         // A journal being folded in by a compaction comes before the live one.
         let (old_changes, _) = self.read_journal(OLD_JOURNAL_FILE, 0)?;
+        let old_changes_empty = old_changes.is_empty();
         for change in old_changes {
             state.apply(change);
         }
         let (changes, consumed) = self.read_journal(JOURNAL_FILE, 0)?;
+        let replayed = !old_changes_empty || !changes.is_empty();
         for change in changes {
             state.apply(change);
+        }
+        if replayed {
+            state.check_token_ids(&format!(
+                "{} after replaying {}",
+                users_path.display(),
+                self.journal_path.display()
+            ))?;
         }
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = state;
         *self.seen.write().unwrap_or_else(|e| e.into_inner()) = Seen {
@@ -648,6 +775,7 @@ impl Inner {
         let lock_path = self.path(LOCK_FILE);
         if let Err(err) = io.lock.lock() {
             let err = io_error("cannot lock", &lock_path, &err);
+            self.write_failed(Some(&err));
             return vec![Err(err); count];
         }
         let results = self.commit_locked(&mut io, ops);
@@ -662,6 +790,7 @@ impl Inner {
         // line are a dead writer's unfinished line, and appending after them would bury
         // them in the middle of the journal.
         if let Err(err) = self.catch_up(io).and_then(|()| self.repair_tail()) {
+            self.write_failed(Some(&err));
             return vec![Err(err); count];
         }
         self.writing.store(true, Ordering::Release);
@@ -677,6 +806,7 @@ impl Inner {
         }
         if let Err(err) = self.append(io, &changes) {
             tracing::error!(error = %err, "cannot write the journal; reloading from disk");
+            self.write_failed(Some(&err));
             // Memory is ahead of the disk: put it back the way the disk says.
             let _ = self.reload(io);
             return results
@@ -684,6 +814,7 @@ impl Inner {
                 .map(|r| r.and(Err(err.clone())))
                 .collect();
         }
+        self.write_failed(None);
         if let Err(err) = self.maybe_compact(io) {
             // The changes are safe in the journal; compaction will be tried again.
             tracing::error!(error = %err, "cannot compact the journal");
@@ -879,8 +1010,8 @@ impl Inner {
         if let Some(mut file) = old {
             let _ = file.write_all(b"{\"op\":\"compacted\"}\n");
         }
-        write_atomic(&self.dir, REVOKED_FILE, &revoked)?;
         write_atomic(&self.dir, USERS_FILE, &users)?;
+        write_atomic(&self.dir, REVOKED_FILE, &revoked)?;
         write_atomic(&self.dir, JOURNAL_FILE, b"")?;
         match std::fs::remove_file(self.path(OLD_JOURNAL_FILE)) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
@@ -917,6 +1048,33 @@ impl State {
             .collect();
         list.sort();
         list
+    }
+
+    /// `Err` naming the id and both owners when two users hold the same token id.
+    fn check_token_ids(&self, source: &str) -> Result<(), StoreError> {
+        let mut owners: HashMap<&str, &str> = HashMap::new();
+        for entry in self.users.values() {
+            let user = &entry.user;
+            for id in user.jwt_tokens.keys() {
+                if let Some(other) = owners.insert(id, &user.username) {
+                    return Err(StoreError::Corrupt(format!(
+                        "{source}: the token id \"{id}\" belongs to both \"{other}\" and \"{}\"; \
+                         nothing was changed: remove one of the two by hand, or restore users.json \
+                         from a backup",
+                        user.username
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The user other than `username` holding the token `id`, if any.
+    fn other_owner(&self, username: &str, id: &str) -> Option<&str> {
+        self.users
+            .values()
+            .find(|u| u.user.username != username && u.user.jwt_tokens.contains_key(id))
+            .map(|u| u.user.username.as_str())
     }
 
     fn insert_user(&mut self, user: StoredUser) {
@@ -1010,7 +1168,26 @@ impl State {
                     .collect();
                 vec![Change::RemoveUser { username, revoke }]
             }
-            Op::Import(users) => import_changes(self, users),
+            Op::Import(users) => {
+                // A token id may be imported again for its owner (the same file twice), but
+                // never for a second user: the store would no longer load.
+                let mut importing: HashMap<&str, &str> = HashMap::new();
+                for imported in &users {
+                    let username = imported.user.username.as_str();
+                    for (id, _) in &imported.tokens {
+                        let clash = match importing.insert(id, username) {
+                            Some(other) if other != username => Some(other.to_owned()),
+                            _ => self.other_owner(username, id).map(str::to_owned),
+                        };
+                        if let Some(other) = clash {
+                            return Err(StoreError::Corrupt(format!(
+                                "the token id \"{id}\" of \"{username}\" already belongs to \"{other}\"; nothing was imported"
+                            )));
+                        }
+                    }
+                }
+                import_changes(self, users)
+            }
         };
         for change in &changes {
             self.apply(change.clone());
@@ -1137,6 +1314,65 @@ fn file_id(path: &Path) -> Result<Option<FileId>, StoreError> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(io_error("cannot stat", path, &err)),
     }
+}
+
+/// An existing data folder that group or others may write is made `0700` (with a warning)
+/// when this process may change its mode, and refused otherwise: anyone who can write in it
+/// can replace `users.json` or the keys. Store files readable or writable by others are
+/// made `0600`.
+fn private_folder(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(dir).map_err(|err| io_error("cannot stat", dir, &err))?;
+    if !meta.is_dir() {
+        return Err(StoreError::Io(format!("{} is not a folder", dir.display())));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|err| {
+            StoreError::Io(format!(
+                "the data folder {} can be written by {} (mode {mode:o}) and its mode cannot \
+                 be changed ({err}): make it private to the server's user (chmod 700) or use \
+                 another folder",
+                dir.display(),
+                if mode & 0o002 != 0 {
+                    "anyone"
+                } else {
+                    "its group"
+                },
+            ))
+        })?;
+        tracing::warn!(
+            folder = %dir.display(),
+            was = format!("{mode:o}"),
+            "the data folder could be written by others: made it 0700"
+        );
+    }
+    for name in [
+        USERS_FILE,
+        JOURNAL_FILE,
+        OLD_JOURNAL_FILE,
+        REVOKED_FILE,
+        LOCK_FILE,
+        COMPACT_LOCK_FILE,
+        crate::secrets::HS256_FILE,
+        crate::secrets::ED25519_FILE,
+    ] {
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        if meta.is_file() && mode & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|err| io_error("cannot make private (chmod 600)", &path, &err))?;
+            tracing::warn!(
+                file = %path.display(),
+                was = format!("{mode:o}"),
+                "a store file could be read or written by others: made it 0600"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Replaces `dir/name` with `bytes` so that a reader sees the old file or the new one,

@@ -162,6 +162,7 @@ async fn a_torn_last_line_is_cut_off_and_the_rest_kept() {
 fn a_corrupt_journal_line_names_the_file() {
     let folder = Folder::new("corrupt");
     std::fs::create_dir_all(&folder.0).expect("mkdir");
+    std::fs::write(folder.0.join(USERS_FILE), "[]").expect("write");
     std::fs::write(
         folder.0.join(JOURNAL_FILE),
         "{\"op\":\"nonsense\"}\n{\"op\":\"compacted\"}\n",
@@ -321,4 +322,77 @@ async fn two_writers_with_many_compactions_lose_nothing() {
     c.close();
     let d = JsonStore::open(&folder.0).expect("reopen");
     assert_eq!(d.tokens("u").await.expect("tokens").len(), 2 * 8 * 1025);
+}
+
+#[test]
+fn a_journal_line_that_names_a_field_twice_is_refused() {
+    let folder = Folder::new("dup-field");
+    std::fs::create_dir_all(&folder.0).expect("mkdir");
+    std::fs::write(folder.0.join(USERS_FILE), "[]").expect("write");
+    std::fs::write(
+        folder.0.join(JOURNAL_FILE),
+        "{\"op\":\"remove_user\",\"username\":\"a\",\"username\":\"b\",\"revoke\":[]}\n",
+    )
+    .expect("write");
+    match JsonStore::open(&folder.0) {
+        Err(StoreError::Corrupt(message)) => {
+            assert!(message.contains(JOURNAL_FILE), "{message}");
+            assert!(message.contains("duplicate field"), "{message}");
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("a line with a field twice was accepted"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_never_gives_one_token_id_to_two_users() {
+    let folder = Folder::new("import-clash");
+    let store = JsonStore::open(&folder.0).expect("open");
+    let import = |name: &str, id: &str| ImportedUser {
+        user: user(name),
+        tokens: vec![(id.to_owned(), record(&format!("{name} {id}"), far()))],
+    };
+    store
+        .apply(Op::Import(vec![import("a", "t1")]))
+        .await
+        .expect("import");
+    // The same token again for its owner is fine (the same file imported twice).
+    store
+        .apply(Op::Import(vec![import("a", "t1")]))
+        .await
+        .expect("again");
+    for users in [
+        vec![import("b", "t1")],
+        vec![import("b", "t2"), import("c", "t2")],
+    ] {
+        match store.apply(Op::Import(users)).await {
+            Err(StoreError::Corrupt(message)) => {
+                assert!(message.contains("already belongs to"), "{message}");
+            }
+            other => panic!("a clash was imported: {other:?}"),
+        }
+    }
+    assert!(store.password("b").await.expect("read").is_none());
+    store.close();
+    let store = JsonStore::open(&folder.0).expect("the store still loads");
+    assert_eq!(store.tokens("a").await.expect("tokens").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_follows_the_last_write() {
+    let folder = Folder::new("ready");
+    let store = JsonStore::open(&folder.0).expect("open");
+    store.apply(Op::AddUser(user("u"))).await.expect("add");
+    assert!(store.ready().await.is_ok());
+    let journal = folder.0.join(JOURNAL_FILE);
+    let aside = folder.0.join("aside");
+    std::fs::rename(&journal, &aside).expect("rename");
+    std::fs::create_dir(&journal).expect("mkdir");
+    assert!(store.apply(Op::AddUser(user("v"))).await.is_err());
+    assert!(store.ready().await.is_err());
+    std::fs::remove_dir(&journal).expect("rmdir");
+    std::fs::rename(&aside, &journal).expect("rename");
+    assert!(store.ready().await.is_err(), "until a write succeeds");
+    store.apply(Op::AddUser(user("w"))).await.expect("add");
+    assert!(store.ready().await.is_ok());
 }
