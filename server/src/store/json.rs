@@ -533,7 +533,10 @@ impl Inner {
             return Err(StoreError::Corrupt(format!(
                 "{} holds {} but no {USERS_FILE}: the users and their tokens are missing, so \
                  tokenlife will not take it for a new store. Restore {USERS_FILE} from a backup \
-                 (tokenlife replays the journal over it), or move the folder away to start afresh",
+                 (tokenlife replays the journal over it), or move the folder away to start afresh; \
+                 a folder that an older tokenlife only ever wrote with `tokenlife user` before \
+                 its first `serve` has no {USERS_FILE} yet: write `[]` into it to replay the \
+                 journal from empty",
                 self.dir.display(),
                 found.join(", ")
             )));
