@@ -117,9 +117,16 @@ def storm(n, user, right):
     for t in threads: t.join()
     return {code: answers.count(code) for code in sorted(set(answers))}
 
+began = time.monotonic()
 counts = storm(1000, "admin", password)
-row("1000 concurrent guesses (right one in the middle)", " ".join(f"{c}x{k}" for k, c in counts.items()),
-    "<= 6 x 401, rest 429", counts.get(401, 0) <= 6 and counts.get(200, 0) == 0)
+took = time.monotonic() - began
+# Five free attempts, then locks of 1 s, 2 s, 4 s, ...: a storm that lasts T seconds may
+# see one more attempt each time a lock ends within it.
+ended = 0
+while 2 ** (ended + 1) - 1 <= took:
+    ended += 1
+row(f"1000 concurrent guesses, right one in the middle ({took:.1f} s)", " ".join(f"{c}x{k}" for k, c in counts.items()),
+    f"<= {5 + ended} x 401, rest 429", counts.get(401, 0) <= 5 + ended and counts.get(200, 0) == 0)
 time.sleep(1)
 hwm = int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1)) // 1024
 time.sleep(10)
