@@ -582,6 +582,35 @@ mod tests {
         assert_eq!(err.to_string(), "the token expired at 100");
     }
 
+    /// An `oct` key is an HS256 key when its `alg` says so or says nothing; one meant for
+    /// another algorithm, or not for signatures, is skipped.
+    #[test]
+    fn jwks_oct_keys_are_used_for_hs256_only() {
+        let k = URL_SAFE_NO_PAD.encode(b"secret");
+        let good = token(r#"{"alg":"HS256"}"#, b"secret", &[1; 32]);
+        let at = VerifyOptions::at(50.0);
+        for (extra, usable) in [
+            ("", true),
+            (r#","alg":"HS256""#, true),
+            (r#","alg":"HS256","use":"sig""#, true),
+            (r#","alg":"HS512""#, false),
+            (r#","alg":"hs256""#, false),
+            (r#","use":"enc""#, false),
+        ] {
+            let jwks = format!(r#"{{"keys":[{{"kty":"oct","k":"{k}"{extra}}}]}}"#);
+            match Verifier::from_jwks(&jwks) {
+                Ok(verifier) => {
+                    assert!(usable, "{jwks}");
+                    assert_eq!(verifier.verify(&good, &at).map(|c| c.exp), Ok(100));
+                }
+                Err(err) => {
+                    assert!(!usable, "{jwks}: {err}");
+                    assert_eq!(err.code(), "unknown_key");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_token_is_read_the_same_as_text_and_as_bytes() {
         let verifier = Verifier::hs256(b"secret").expect("hs");
