@@ -184,3 +184,33 @@ fn decode_bytes(token: &[u8]) -> Result<Decoded, Error> {
         claims: object(compact.payload_bytes()?, "claims")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::decode_unverified;
+
+    #[test]
+    fn header_and_claims_must_be_json_objects() {
+        let part = |json: &str| URL_SAFE_NO_PAD.encode(json);
+        let token = |header: &str, claims: &str| format!("{}.{}.c2ln", part(header), part(claims));
+        assert!(decode_unverified(token(r#"{"alg":"HS256"}"#, r#"{"a":1}"#)).is_ok());
+        for (header, claims, which) in [
+            ("[1]", "{}", "header"),
+            (r#""text""#, "{}", "header"),
+            ("1", "{}", "header"),
+            ("{}", "[]", "claims"),
+            ("{}", "null", "claims"),
+        ] {
+            let err = decode_unverified(token(header, claims)).unwrap_err();
+            assert_eq!(err.code(), "malformed");
+            assert!(
+                err.to_string()
+                    .contains(&format!("{which} is not a JSON object")),
+                "{err}"
+            );
+        }
+    }
+}

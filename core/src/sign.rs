@@ -133,3 +133,25 @@ impl std::fmt::Debug for Signer {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Signer;
+
+    #[test]
+    fn the_algorithm_is_named_as_the_header_says() {
+        let secret = [7u8; 32];
+        for (signer, alg) in [
+            (Signer::hs256(&secret).expect("hs"), "HS256"),
+            (Signer::ed25519(&[1; 32]).expect("ed"), "EdDSA"),
+        ] {
+            assert_eq!(signer.algorithm(), alg);
+            let debug = format!("{signer:?}");
+            assert!(
+                debug.starts_with("Signer") && debug.contains(alg),
+                "{debug}"
+            );
+            assert!(!debug.contains("7, 7"), "{debug}");
+        }
+    }
+}

@@ -582,6 +582,82 @@ mod tests {
         assert_eq!(err.to_string(), "the token expired at 100");
     }
 
+    /// An `oct` key is an HS256 key when its `alg` says so or says nothing; one meant for
+    /// another algorithm, or not for signatures, is skipped.
+    #[test]
+    fn jwks_oct_keys_are_used_for_hs256_only() {
+        let k = URL_SAFE_NO_PAD.encode(b"secret");
+        let good = token(r#"{"alg":"HS256"}"#, b"secret", &[1; 32]);
+        let at = VerifyOptions::at(50.0);
+        for (extra, usable) in [
+            ("", true),
+            (r#","alg":"HS256""#, true),
+            (r#","alg":"HS256","use":"sig""#, true),
+            (r#","alg":"HS512""#, false),
+            (r#","alg":"hs256""#, false),
+            (r#","use":"enc""#, false),
+        ] {
+            let jwks = format!(r#"{{"keys":[{{"kty":"oct","k":"{k}"{extra}}}]}}"#);
+            match Verifier::from_jwks(&jwks) {
+                Ok(verifier) => {
+                    assert!(usable, "{jwks}");
+                    assert_eq!(verifier.verify(&good, &at).map(|c| c.exp), Ok(100));
+                }
+                Err(err) => {
+                    assert!(!usable, "{jwks}: {err}");
+                    assert_eq!(err.code(), "unknown_key");
+                }
+            }
+        }
+    }
+
+    /// A token without `kid` uses the only key, or else the key without a `kid`.
+    #[test]
+    fn a_token_without_kid_takes_the_unnamed_key() {
+        let ed = URL_SAFE_NO_PAD.encode(
+            ed25519_dalek::SigningKey::from_bytes(&[1; 32])
+                .verifying_key()
+                .to_bytes(),
+        );
+        let k = URL_SAFE_NO_PAD.encode(b"secret");
+        let hs = token(r#"{"alg":"HS256"}"#, b"secret", &[1; 32]);
+        let eddsa = token(r#"{"alg":"EdDSA"}"#, b"", &[1; 32]);
+        let at = VerifyOptions::at(50.0);
+        let code = |jwks: String, token: &str| {
+            Verifier::from_jwks(&jwks)
+                .expect("jwks")
+                .verify(token, &at)
+                .map(|c| c.exp)
+                .map_err(|e| e.code())
+        };
+        let named_ed_and_unnamed_oct = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{ed}"}},{{"kty":"oct","k":"{k}"}}]}}"#
+        );
+        assert_eq!(code(named_ed_and_unnamed_oct.clone(), &hs), Ok(100));
+        assert_eq!(
+            code(named_ed_and_unnamed_oct, &eddsa),
+            Err("alg_not_allowed")
+        );
+        let both_named = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{ed}"}},{{"kty":"oct","kid":"b","k":"{k}"}}]}}"#
+        );
+        assert_eq!(code(both_named, &hs), Err("unknown_key"));
+        let only_named = format!(r#"{{"keys":[{{"kty":"oct","kid":"b","k":"{k}"}}]}}"#);
+        assert_eq!(code(only_named, &hs), Ok(100));
+    }
+
+    /// Debug output names the keys by id and never shows their material.
+    #[test]
+    fn debug_lists_key_ids_only() {
+        let verifier = Verifier::hs256(b"secret").expect("hs");
+        assert_eq!(format!("{verifier:?}"), "[None]");
+        let public = ed25519_dalek::SigningKey::from_bytes(&[1; 32])
+            .verifying_key()
+            .to_bytes();
+        let verifier = Verifier::ed25519(&public, Some("a".into())).expect("ed");
+        assert_eq!(format!("{verifier:?}"), r#"[Some("a")]"#);
+    }
+
     #[test]
     fn a_token_is_read_the_same_as_text_and_as_bytes() {
         let verifier = Verifier::hs256(b"secret").expect("hs");

@@ -305,8 +305,17 @@ fn agree<T: PartialEq + std::fmt::Debug, U: std::fmt::Debug>(
     Ok(())
 }
 
+/// 3000 cases each, unless `PROPTEST_CASES` says otherwise (scripts/mutants.sh asks for
+/// fewer: every mutant of core runs these tests).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(3000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn claims_as_serde_reads_them(text in prop_oneof![text(), signed_text()]) {
@@ -338,7 +347,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn the_signers_layout_is_read_as_the_reader_reads_it(text in signed_text()) {
