@@ -9,6 +9,7 @@ mod harness;
 mod replicas;
 mod security_auth;
 mod security_net;
+mod security_scope;
 mod security_store;
 mod static_files;
 mod vectors;
