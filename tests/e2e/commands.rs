@@ -242,10 +242,12 @@ fn expired_tokens_report_zero_and_are_refused() {
 
 /// `tokenlife migrate`: a JSON folder into PostgreSQL (PostgreSQL only: it needs both).
 #[test]
+#[cfg_attr(
+    not(tokenlife_test_pg),
+    ignore = "PostgreSQL only: scripts/with-postgres.sh runs it"
+)]
 fn migrate_moves_a_folder_to_postgres_and_tokens_keep_working() {
-    let Some(server_url) = crate::harness::pg_url() else {
-        return;
-    };
+    let server_url = crate::harness::pg_url().expect("TOKENLIFE_TEST_PG");
     let data = TempDir::new("migrate");
     let folder = data.join("json");
     let none: [String; 0] = [];

@@ -14,10 +14,8 @@ const TOKENS: &str = "/api/v1alpha/token/";
 
 /// About the JSON file itself: JSON store only.
 #[test]
+#[cfg_attr(tokenlife_test_pg, ignore = "about the JSON files: JSON store only")]
 fn users_json_is_complete_from_the_first_start_and_after_a_stop() {
-    if on_postgres() {
-        return;
-    }
     let data = TempDir::new("users-json");
     let dir = data.join("data");
     let server = Server::start(&dir, &[]);
@@ -71,11 +69,20 @@ fn tokens_and_keys_survive_a_restart() {
         Some(1)
     );
     server.stop();
+}
 
-    // The rest is about the JSON files (modes, Specter's layout): JSON store only.
-    if on_postgres() {
-        return;
-    }
+#[test]
+#[cfg_attr(tokenlife_test_pg, ignore = "about the JSON files: JSON store only")]
+fn the_data_folder_is_private_and_in_specters_layout() {
+    let data = TempDir::new("layout");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let password = server.admin_password.clone().expect("admin password");
+    server
+        .client()
+        .create(&basic("admin", &password), "kept", json!("1 day"));
+    server.stop();
+
     // Folder 0700, files 0600.
     let mode = |path: &std::path::Path| {
         std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
@@ -290,10 +297,8 @@ fn two_servers_on_one_folder_see_each_other() {
 
 /// About the JSON file itself: JSON store only.
 #[test]
+#[cfg_attr(tokenlife_test_pg, ignore = "about the JSON files: JSON store only")]
 fn a_corrupt_users_json_stops_the_start_and_is_kept() {
-    if on_postgres() {
-        return;
-    }
     let data = TempDir::new("corrupt");
     let dir = data.join("data");
     std::fs::create_dir_all(&dir).expect("mkdir");

@@ -12,16 +12,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{Client, Server, TempDir, basic, bearer, on_postgres, run_cli};
+use crate::harness::{Client, Server, TempDir, basic, bearer, run_cli};
 
 const TOKENS: &str = "/api/v1alpha/token/";
 
 #[test]
+#[cfg_attr(
+    not(tokenlife_test_pg),
+    ignore = "PostgreSQL only: scripts/with-postgres.sh runs it"
+)]
 fn two_replicas_share_tokens_users_keys_and_throttle() {
-    // PostgreSQL only (see the module's comment).
-    if !on_postgres() {
-        return;
-    }
     let data = TempDir::new("replicas");
     let dir = data.join("data");
     // Both start at once on an empty database: the migrations, the first admin and the
@@ -181,11 +181,11 @@ impl Drop for OwnCluster {
 }
 
 #[test]
+#[cfg_attr(
+    not(tokenlife_test_pg),
+    ignore = "PostgreSQL only: scripts/with-postgres.sh runs it"
+)]
 fn replicas_ride_out_a_database_restart_under_load() {
-    // PostgreSQL only (see the module's comment).
-    if !on_postgres() {
-        return;
-    }
     let cluster = OwnCluster::start();
     let data = TempDir::new("outage");
     let a = Server::start_on(&cluster.url, &data.join("a"), &[]);
