@@ -69,12 +69,14 @@ impl PgStore {
         let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|err| StoreError::Io(format!("cannot read the PostgreSQL URL: {err}")))?;
         // Every acknowledged write must be on the database's disk, whatever the server's
-        // default; and a hung statement must not hold a request for ever.
-        let options = match config.get_options() {
-            Some(options) => format!("{options} -c synchronous_commit=on"),
-            None => "-c synchronous_commit=on -c statement_timeout=60000".to_owned(),
-        };
-        config.options(&options);
+        // default or the URL's options say (the last `-c` wins); and a hung statement must
+        // not hold a request for ever, unless the URL sets its own statement_timeout.
+        let given = config.get_options().unwrap_or_default();
+        let mut options = format!("{given} -c synchronous_commit=on");
+        if !given.contains("statement_timeout") {
+            options.push_str(" -c statement_timeout=60000");
+        }
+        config.options(options.trim_start());
         if config.get_application_name().is_none() {
             config.application_name("tokenlife");
         }
