@@ -265,4 +265,105 @@ mod tests {
             assert!(URL_SAFE_NO_PAD.decode(bad).is_err(), "{bad}");
         }
     }
+
+    /// Decodes `text` into a fresh buffer.
+    fn decode(text: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let range = decode_at(text, &mut out, 0)?;
+        Some(out[range].to_vec())
+    }
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    #[test]
+    fn rfc_4648_vectors_without_padding() {
+        // RFC 4648 section 10 with its padding removed (RFC 7515 section 2), and the two
+        // characters where the URL alphabet differs from base64's (section 5: 62 is `-`,
+        // 63 is `_`).
+        let vectors: [(&[u8], &str); 10] = [
+            (b"", ""),
+            (b"f", "Zg"),
+            (b"fo", "Zm8"),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg"),
+            (b"fooba", "Zm9vYmE"),
+            (b"foobar", "Zm9vYmFy"),
+            (&[0xfb, 0xef, 0xbe], "----"),
+            (&[0xff, 0xff, 0xff], "____"),
+            (&[0xfb, 0xff], "-_8"),
+        ];
+        for (bytes, text) in vectors {
+            assert_eq!(encode(bytes), text);
+            assert_eq!(decode(text.as_bytes()).as_deref(), Some(bytes), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_character_outside_the_alphabet_is_refused_wherever_it_is() {
+        // Section 5's alphabet and nothing else: not base64's `+` and `/`, not `=`, not
+        // white space, not a byte of a UTF-8 sequence. Tried at each place of a whole
+        // group of four, first, in the middle and last of the text, and at each place of
+        // a last group of two or three characters.
+        let outside: Vec<u8> = (0..=255u8).filter(|b| !ALPHABET.contains(b)).collect();
+        assert_eq!(outside.len(), 256 - 64);
+        for &bad in &outside {
+            for len in [4, 8, 12, 6, 7, 10, 11] {
+                for at in 0..len {
+                    let mut text = b"QUJD".repeat(3)[..len].to_vec();
+                    // Whichever characters are kept, the last one is canonical for its
+                    // group (`A` has no bits set), so only `bad` is wrong.
+                    if let Some(last) = text.last_mut() {
+                        *last = b'A';
+                    }
+                    assert!(decode(&text).is_some(), "{len}");
+                    text[at] = bad;
+                    assert_eq!(decode(&text), None, "{bad:#04x} at {at} of {len}");
+                }
+            }
+        }
+        // Two, three and four of them in one group.
+        for bad in [
+            &b"++AA"[..],
+            b"A+/A",
+            b"AA==",
+            b"A===",
+            b"====",
+            b"AAAA//AA",
+            b"AAAA+/+/",
+        ] {
+            assert_eq!(decode(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn only_the_canonical_encoding_is_taken() {
+        // RFC 4648 section 3.5: the bits past the last whole byte must be zero, so that
+        // one byte string has one text. A last group of two characters carries one byte
+        // (4 bits to spare), of three characters two bytes (2 bits to spare).
+        for (group, spare) in [("Q", 4), ("QU", 2)] {
+            for (value, &last) in ALPHABET.iter().enumerate() {
+                let text = format!("{group}{}", char::from(last));
+                let canonical = value % (1 << spare) == 0;
+                assert_eq!(decode(text.as_bytes()).is_some(), canonical, "{text}");
+                if canonical {
+                    let bytes = decode(text.as_bytes()).expect("canonical");
+                    assert_eq!(encode(&bytes), text);
+                }
+            }
+        }
+        // The length of the text says how many bytes: 4n, 4n + 2 and 4n + 3 characters,
+        // never 4n + 1 (a lone character holds 6 bits, not a byte).
+        for len in 0..20 {
+            let text = "A".repeat(len);
+            let bytes = decode(text.as_bytes());
+            match len % 4 {
+                1 => assert_eq!(bytes, None, "{len}"),
+                tail => assert_eq!(
+                    bytes.map(|b| b.len()),
+                    Some(len / 4 * 3 + tail.saturating_sub(1)),
+                    "{len}"
+                ),
+            }
+        }
+    }
 }

@@ -361,3 +361,6 @@ pub fn fingerprint(token: &str) -> String {
     }
     hex
 }
+
+#[cfg(test)]
+mod tests;

@@ -176,7 +176,42 @@ impl<'a> Header<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::trim;
+    use super::{Compact, trim};
+    use crate::ErrorKind;
+
+    #[test]
+    fn a_compact_token_is_exactly_three_parts() {
+        // RFC 7515 section 7.1: header `.` payload `.` signature. A JWS protected header is
+        // a JSON object, never empty; tokenlife's payload holds its claims, never empty
+        // either; the signature is judged later (a token with none fails its check).
+        let token = Compact::split(b" aGVhZA.cGF5bG9hZA.c2ln \n").expect("three parts");
+        assert_eq!(token.header, b"aGVhZA");
+        assert_eq!(token.payload, b"cGF5bG9hZA");
+        assert_eq!(token.signature, b"c2ln");
+        assert_eq!(token.signing_input(), b"aGVhZA.cGF5bG9hZA");
+        let unsigned = Compact::split(b"aGVhZA.cGF5bG9hZA.").expect("three parts");
+        assert_eq!(unsigned.signature, b"");
+        for bad in [
+            "",
+            "aGVhZA",
+            "aGVhZA.cGF5bG9hZA",
+            ".cGF5bG9hZA.c2ln",
+            "aGVhZA..c2ln",
+            "..c2ln",
+            "..",
+            "aGVhZA.cGF5bG9hZA.c2ln.",
+            "aGVhZA.cGF5bG9hZA.c2ln.c2ln",
+            "aGVhZA.cGF5bG9hZA..",
+        ] {
+            let Err(err) = Compact::split(bad.as_bytes()) else {
+                panic!("{bad:?} was split");
+            };
+            assert!(
+                matches!(err.kind(), ErrorKind::Malformed { reason } if reason.contains("three")),
+                "{bad:?}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn trim_is_str_trim() {
