@@ -382,9 +382,202 @@ mod tests {
                 assert!(!same_tag(&tag, &other), "{byte} {bit}");
             }
         }
+        // Differences in several words never cancel out: the same bit flipped in two,
+        // three or all four of its 8-byte words.
+        for words in [&[0, 1][..], &[1, 3], &[0, 2, 3], &[0, 1, 2, 3]] {
+            let mut other = tag;
+            for word in words {
+                other[word * 8 + 5] ^= 0x10;
+            }
+            assert!(!same_tag(&tag, &other), "{words:?}");
+        }
         for len in [0, 16, 31, 33, 64] {
             let other: Vec<u8> = tag.iter().copied().cycle().take(len).collect();
             assert!(!same_tag(&tag, &other), "{len}");
         }
+    }
+
+    /// RFC 8037 appendix A: the Ed25519 key of A.1, its thumbprint (A.3) and the JWS of
+    /// A.4, whose signature Ed25519's determinism makes exact.
+    const RFC_8037_D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    const RFC_8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    const RFC_8037_THUMBPRINT: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+    const RFC_8037_INPUT: &str = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+    const RFC_8037_SIGNATURE: &str =
+        "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+
+    fn b64(text: &str) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .expect("base64url")
+    }
+
+    fn rfc_8037_seed() -> [u8; 32] {
+        b64(RFC_8037_D).try_into().expect("32 bytes")
+    }
+
+    #[test]
+    fn ed25519_gives_rfc_8037s_answers() {
+        let public = super::ed25519_public(&rfc_8037_seed());
+        assert_eq!(public.to_bytes().to_vec(), b64(RFC_8037_X));
+        assert_eq!(
+            super::Ed25519Public::from_bytes(&b64(RFC_8037_X))
+                .expect("key")
+                .to_bytes(),
+            public.to_bytes()
+        );
+        assert_eq!(
+            super::ed25519_thumbprint(&public.to_bytes()),
+            RFC_8037_THUMBPRINT
+        );
+        let signature = b64(RFC_8037_SIGNATURE);
+        assert!(public.verify_bytes(RFC_8037_INPUT.as_bytes(), &signature));
+        assert!(!public.verify_bytes(
+            b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmg",
+            &signature
+        ));
+        let mut other = signature.clone();
+        other[10] ^= 1;
+        assert!(!public.verify_bytes(RFC_8037_INPUT.as_bytes(), &other));
+        assert!(!public.verify_bytes(RFC_8037_INPUT.as_bytes(), &signature[..63]));
+        // Not a key: the wrong length, or a y that is on no point of the curve.
+        assert!(super::Ed25519Public::from_bytes(&[1; 31]).is_err());
+        // y = 2 gives no x: (y² - 1) / (d y² + 1) is not a square modulo 2^255 - 19.
+        let mut off_curve = [0; 32];
+        off_curve[0] = 2;
+        assert!(super::Ed25519Public::from_bytes(&off_curve).is_err());
+    }
+
+    /// The provider core installs answers whoever asks jsonwebtoken: RFC 8037's Ed25519
+    /// and RFC 7515 appendix A.1's HS256 example, signed, checked and made into a JWK.
+    #[test]
+    fn the_installed_provider_gives_the_rfcs_answers() {
+        use jsonwebtoken::crypto::{sign, verify};
+        use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
+        use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+        super::install_provider();
+
+        let private = super::ed25519_encoding_key(&rfc_8037_seed()).expect("key");
+        let public = DecodingKey::from_ed_components(RFC_8037_X).expect("key");
+        let input = RFC_8037_INPUT.as_bytes();
+        assert_eq!(
+            sign(input, &private, Algorithm::EdDSA).expect("sign"),
+            RFC_8037_SIGNATURE
+        );
+        assert_eq!(
+            verify(RFC_8037_SIGNATURE, input, &public, Algorithm::EdDSA).ok(),
+            Some(true)
+        );
+        assert_eq!(
+            verify(RFC_8037_SIGNATURE, b"other", &public, Algorithm::EdDSA).ok(),
+            Some(false)
+        );
+        // jsonwebtoken makes a JWK only from the 48-byte PKCS#8 v1 form (RFC 8410 section
+        // 7: its 16-byte header, then the seed).
+        let mut v1 = hex("302e020100300506032b657004220420");
+        v1.extend(rfc_8037_seed());
+        let v1 = EncodingKey::from_ed_der(&v1);
+        assert_eq!(
+            sign(input, &v1, Algorithm::EdDSA).expect("sign"),
+            RFC_8037_SIGNATURE
+        );
+        let jwk = Jwk::from_encoding_key(&v1, Algorithm::EdDSA).expect("jwk");
+        assert_eq!(
+            jwk.thumbprint(ThumbprintHash::SHA256).expect("thumbprint"),
+            RFC_8037_THUMBPRINT
+        );
+        // SHA-256 is the one thumbprint hash core carries.
+        assert!(jwk.thumbprint(ThumbprintHash::SHA384).is_err());
+
+        let key = b64(
+            "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
+        );
+        let input = b"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+        let tag = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let secret = EncodingKey::from_secret(&key).expect("key");
+        assert_eq!(sign(input, &secret, Algorithm::HS256).expect("sign"), tag);
+        let secret = DecodingKey::from_secret(&key).expect("key");
+        assert_eq!(
+            verify(tag, input, &secret, Algorithm::HS256).ok(),
+            Some(true)
+        );
+        assert_eq!(
+            verify(tag, b"other", &secret, Algorithm::HS256).ok(),
+            Some(false)
+        );
+
+        // Only HS256 and EdDSA: the rest of jsonwebtoken's algorithms are refused, and an
+        // empty secret or a key that is not Ed25519 is no key.
+        for alg in [
+            Algorithm::HS384,
+            Algorithm::HS512,
+            Algorithm::RS256,
+            Algorithm::ES256,
+        ] {
+            assert!(
+                sign(input, &EncodingKey::from_secret(&key).expect("key"), alg).is_err(),
+                "{alg:?}"
+            );
+            assert!(verify(tag, input, &secret, alg).is_err(), "{alg:?}");
+        }
+
+        assert!(
+            sign(
+                input,
+                &EncodingKey::from_ed_der(b"not der"),
+                Algorithm::EdDSA
+            )
+            .is_err()
+        );
+        assert!(
+            verify(
+                RFC_8037_SIGNATURE,
+                input,
+                &DecodingKey::from_ed_der(&[1; 31]),
+                Algorithm::EdDSA
+            )
+            .is_err()
+        );
+    }
+
+    /// jsonwebtoken's `decode` checks that the provider's verifier is of the token's
+    /// family, so the verifiers must say which algorithm they are.
+    #[test]
+    fn jsonwebtoken_decodes_cores_tokens_with_the_provider() {
+        use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+        let claims = crate::Claims::new(
+            "alice",
+            crate::TokenId::from_random_bytes([4; 16]),
+            "ci",
+            crate::Life::parse("1h").expect("life"),
+            1_700_000_000,
+            "tokenlife",
+        )
+        .expect("claims");
+        let read = |token: &str, key: &DecodingKey, alg: Algorithm| {
+            let mut validation = Validation::new(alg);
+            validation.validate_exp = false;
+            validation.required_spec_claims.clear();
+            decode::<crate::Claims>(token.as_bytes(), key, &validation).map(|data| data.claims)
+        };
+        let signer = crate::Signer::ed25519(&rfc_8037_seed()).expect("signer");
+        let token = signer.sign(&claims).expect("token");
+        let public = DecodingKey::from_ed_components(RFC_8037_X).expect("key");
+        assert_eq!(
+            read(&token, &public, Algorithm::EdDSA).ok().as_ref(),
+            Some(&claims)
+        );
+        let signer =
+            crate::Signer::hs256(b"a secret of at least thirty-two bytes!").expect("signer");
+        let token = signer.sign(&claims).expect("token");
+        let secret =
+            DecodingKey::from_secret(b"a secret of at least thirty-two bytes!").expect("key");
+        assert_eq!(
+            read(&token, &secret, Algorithm::HS256).ok().as_ref(),
+            Some(&claims)
+        );
+        let other = DecodingKey::from_secret(b"another secret of thirty-two bytes!!").expect("key");
+        assert!(read(&token, &other, Algorithm::HS256).is_err());
     }
 }
