@@ -253,18 +253,12 @@ fn a_request_body_sent_too_slowly_is_answered_400() {
         &data.join("data"),
         &["--header-timeout", "2s", "--idle-timeout", "60s"],
     );
-    let password = server.admin_password.clone().expect("admin password");
-    let (name, value) = basic("admin", &password);
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
-    stream
-        .write_all(
-            format!(
-                "POST /api/v1alpha/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n{name}: {value}\r\n\
-                 Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"jwt"
-            )
-            .as_bytes(),
-        )
-        .expect("write");
+    let mut stream = half_sent_create(
+        &server,
+        "Content-Type: application/json\r\n",
+        1000,
+        b"{\"jwt",
+    );
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
@@ -474,24 +468,15 @@ fn sigterm_lets_a_request_in_flight_finish_and_closes_idle_connections() {
         &["--header-timeout", "30s", "--shutdown-grace", "60s"],
     );
     let port = server.port;
-    let password = server.admin_password.clone().expect("admin password");
-    let (name, value) = basic("admin", &password);
     // An idle kept-alive connection, and a create whose body is half sent.
     let idle = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let body = br#"{"jwt_token_description":"in flight","jwt_token_life":"1 hour"}"#;
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .write_all(
-            format!(
-                "POST /api/v1alpha/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n{name}: {value}\r\n\
-                 Content-Type: application/json\r\nConnection: close\r\n\
-                 Content-Length: {}\r\n\r\n",
-                body.len()
-            )
-            .as_bytes(),
-        )
-        .expect("write");
-    stream.write_all(&body[..10]).expect("write");
+    let mut stream = half_sent_create(
+        &server,
+        "Content-Type: application/json\r\nConnection: close\r\n",
+        body.len(),
+        &body[..10],
+    );
     std::thread::sleep(Duration::from_millis(500));
     let pid = server.pid();
     let _ = Command::new("kill")
@@ -532,18 +517,7 @@ fn the_shutdown_grace_bounds_a_request_that_never_ends() {
         &data.join("data"),
         &["--header-timeout", "120s", "--shutdown-grace", "2s"],
     );
-    let password = server.admin_password.clone().expect("admin password");
-    let (name, value) = basic("admin", &password);
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
-    stream
-        .write_all(
-            format!(
-                "POST /api/v1alpha/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n{name}: {value}\r\n\
-                 Content-Length: 100\r\n\r\n{{"
-            )
-            .as_bytes(),
-        )
-        .expect("write");
+    let stream = half_sent_create(&server, "", 100, b"{");
     std::thread::sleep(Duration::from_millis(500));
     let _ = Command::new("kill")
         .args(["-TERM", &server.pid().to_string()])
@@ -590,4 +564,19 @@ fn cleartext_http2_is_not_spoken() {
     .expect("an answer");
     assert_eq!(status, 200);
     server.stop();
+}
+
+/// A create by the admin whose head is sent whole (with `headers` and a `Content-Length` of
+/// `length`) and whose body stops after `first`: the connection, left open.
+fn half_sent_create(server: &Server, headers: &str, length: usize, first: &[u8]) -> TcpStream {
+    let password = server.admin_password.as_deref().expect("admin password");
+    let (name, value) = basic("admin", password);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    let head = format!(
+        "POST /api/v1alpha/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n{name}: {value}\r\n\
+         {headers}Content-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("write");
+    stream.write_all(first).expect("write");
+    stream
 }
