@@ -55,6 +55,9 @@ pub enum LifeError {
     Overflow,
 }
 
+/// 2^63 as an `f64`: the first number of seconds past `i64::MAX`.
+const I64_END: f64 = 9_223_372_036_854_775_808.0;
+
 /// Seconds in each unit, with every spelling the SPEC allows.
 const UNITS: &[(&[&str], u64)] = &[
     (&["s", "sec", "secs", "second", "seconds"], 1),
@@ -145,6 +148,36 @@ impl Life {
     pub fn from_secs(secs: i64) -> Result<Life, LifeError> {
         let secs = u64::try_from(secs).map_err(|_| LifeError::NotPositive)?;
         Life::from_secs_u64(secs)
+    }
+
+    /// A life from a number of seconds as JSON and JavaScript carry it (an `f64`): the
+    /// server's `jwt_token_life: 360` and the package's `parseLife(360)` both come here, so
+    /// they agree. A number with a whole value is taken whatever its spelling (`360`,
+    /// `360.0`, `3.6e2`: JavaScript cannot tell them apart); a fraction is not.
+    ///
+    /// # Errors
+    ///
+    /// [`LifeError::NotWhole`] for a fraction or `NaN`, [`LifeError::NotPositive`] for zero
+    /// or less, [`LifeError::Overflow`] for `i64::MAX` seconds or more (infinity included).
+    ///
+    /// ```
+    /// use tokenlife_core::{Life, LifeError};
+    /// assert_eq!(Life::from_number(360.0)?.secs(), 360);
+    /// assert_eq!(Life::from_number(1.5), Err(LifeError::NotWhole));
+    /// assert_eq!(Life::from_number(-0.0), Err(LifeError::NotPositive));
+    /// # Ok::<(), LifeError>(())
+    /// ```
+    pub fn from_number(secs: f64) -> Result<Life, LifeError> {
+        if secs.is_nan() || secs.fract() != 0.0 {
+            Err(LifeError::NotWhole)
+        } else if secs <= 0.0 {
+            Err(LifeError::NotPositive)
+        } else if secs >= I64_END {
+            Err(LifeError::Overflow)
+        } else {
+            // Whole, positive and below 2^63, so the cast is exact.
+            Life::from_secs_u64(secs as u64)
+        }
     }
 
     fn from_secs_u64(secs: u64) -> Result<Life, LifeError> {

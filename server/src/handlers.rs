@@ -146,15 +146,11 @@ impl TokenRequest {
                 ));
             }
             Some(Value::String(text)) => Life::parse(text),
+            // An integer too large for i64 is still a whole number: too long, not malformed.
             Some(Value::Number(number)) => match (number.as_i64(), number.as_u64()) {
                 (Some(secs), _) => Life::from_secs(secs),
                 (None, Some(_)) => Err(tokenlife_core::LifeError::Overflow),
-                (None, None) => {
-                    return Err(ApiError::bad_request(
-                        "invalid_field",
-                        "jwt_token_life must be a text such as \"6 minutes\" or a whole number of seconds.",
-                    ));
-                }
+                (None, None) => Life::from_number(number.as_f64().unwrap_or(f64::NAN)),
             },
             Some(_) => {
                 return Err(ApiError::bad_request(

@@ -157,8 +157,8 @@ fn bad_bodies_answer_400_413_415() {
         ),
         (
             json!({"jwt_token_description": "x", "jwt_token_life": 1.5}),
-            "invalid_field",
-            None,
+            "bad_life",
+            Some("life must come out at whole seconds"),
         ),
         (
             json!({"jwt_token_description": "x", "jwt_token_life": {"h": 1}}),
@@ -258,6 +258,22 @@ fn bad_bodies_answer_400_413_415() {
     );
     // 256 characters are fine.
     client.create(&auth, &"z".repeat(256), json!("1h"));
+    // A whole number spelled with a fraction or an exponent is that many seconds, as it is
+    // to the package (JavaScript cannot tell 360.0 from 360); a fraction is bad_life above.
+    for (description, raw) in [("point", "360.0"), ("exponent", "3.6e2")] {
+        let body = format!(r#"{{"jwt_token_description":"{description}","jwt_token_life":{raw}}}"#);
+        let response = client.send(
+            "POST",
+            TOKENS,
+            &[
+                auth.clone(),
+                ("Content-Type".to_string(), "application/json".to_string()),
+            ],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(response.status, 201, "{raw}");
+        assert_eq!(response.json()["jwt_token_life"], 360, "{raw}");
+    }
 
     // Not JSON at all.
     let json_header = ("Content-Type".to_string(), "application/json".to_string());

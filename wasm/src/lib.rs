@@ -229,7 +229,7 @@ pub fn parse_life(
 fn life_from_js(
     life: &JsValue,
 ) -> Result<Result<tokenlife_core::Life, tokenlife_core::LifeError>, JsValue> {
-    use tokenlife_core::{Life, LifeError};
+    use tokenlife_core::Life;
     if let Some(text) = life.as_string() {
         return Ok(Life::parse(&text));
     }
@@ -238,16 +238,7 @@ fn life_from_js(
             "a life is a string or a number of seconds",
         ));
     };
-    Ok(if secs.is_nan() || secs.fract() != 0.0 {
-        Err(LifeError::NotWhole)
-    } else if secs <= 0.0 {
-        Err(LifeError::NotPositive)
-    } else if secs >= 9_223_372_036_854_775_808.0 {
-        Err(LifeError::Overflow)
-    } else {
-        // Whole and within i64, so the cast is exact.
-        Life::from_secs(secs as i64)
-    })
+    Ok(Life::from_number(secs))
 }
 
 /// Writes seconds the way lives are shown (`360` → `"6m"`, `259200` → `"3days"`,
