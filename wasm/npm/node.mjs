@@ -1,9 +1,10 @@
-// The package for Node as an ES module: the web module, initialised at import time with the
-// .wasm beside it, so that the API is ready to use without calling `init()`.
-import { readFileSync } from 'node:fs';
+// The package for Node, Deno and Bun as an ES module: ready to use without `init()`. The
+// .wasm is inlined (tokenlife_wasm.js) rather than read from beside this file, so that a
+// bundle of an app (esbuild --platform=node and the like) works deployed alone.
 import { initSync } from './tokenlife.js';
+import wasmBytes from './tokenlife_wasm.js';
 
-initSync({ module: readFileSync(new URL('./tokenlife_bg.wasm', import.meta.url)) });
+initSync({ module: wasmBytes() });
 
 export * from './tokenlife.js';
 export { default } from './tokenlife.js';

@@ -1,15 +1,17 @@
 //! The npm package `tokenlife`: tokenlife-core for browsers, Node and edge runtimes.
 //!
-//! Thin bindings with the SPEC's JavaScript names (section 6). Each export reads its
-//! arguments, calls core and hands back plain objects and numbers; seconds are `f64`.
-//! A core failure becomes a JavaScript `Error` with a `code` in one place
-//! (`error::into_error`), and the host's clock is read in one place (`clock.rs`).
-//! The TypeScript types of the results and options are declared below, next to the code
-//! that produces them, and land in the generated `tokenlife.d.ts`.
+//! Thin bindings over core, called only by the package's hand-written `tokenlife.js`
+//! (wasm/npm), which is the public API and its typings (`tokenlife.d.ts`, also
+//! hand-written). Every export takes plain values: strings, byte arrays and numbers,
+//! which `tokenlife.js` reads from the caller's arguments and options **in JavaScript**
+//! and checks there. Nothing crosses the boundary that can run the caller's code (a getter,
+//! a proxy, `toJSON`), so nothing a caller does can throw through wasm and leave the
+//! instance half-unwound (issue 14). A core failure becomes a JavaScript `Error` with a
+//! `code` in one place (`error::into_error`), which `tokenlife.js` turns into its
+//! `TokenlifeError`; the host's clock is read in one place (`clock.rs`).
 //!
-//! The package's `tokenlife.js` (wasm/npm, hand-written) re-exports these bindings and
-//! takes a packed road for the hot calls (`wire.rs`); these exports remain the reference
-//! it falls back to and is tested against.
+//! The hot calls take a packed road (`wire.rs`); `inspect` and `Verifier.verify` here
+//! remain the reference it is tested against.
 
 #![deny(missing_docs)]
 
@@ -22,207 +24,36 @@ mod wire;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-pub use options::{InspectOptions, ParseLifeOptions, VerifyOptions};
 pub use verifier::Verifier;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &str = r#"
-/** The code of every error this package throws for a bad token, key or life (SPEC 6). */
-export type ErrorCode =
-  | "malformed"
-  | "bad_signature"
-  | "expired"
-  | "not_yet_valid"
-  | "revoked"
-  | "unknown_key"
-  | "alg_not_allowed"
-  | "claim_mismatch"
-  | "bad_life";
+/// The longest life `parseLife` and `formatLife` take, 2^53 - 1 seconds: every life the
+/// package answers is then exact as a JavaScript number.
+const MAX_SAFE_LIFE: u64 = 9_007_199_254_740_991;
 
-/** What the package throws: a real `Error` whose `code` says what went wrong. */
-export interface TokenlifeError extends Error {
-  code: ErrorCode;
-}
-
-/** `"Valid"` while the remaining life is above zero, `"Expired"` from `exp` on. */
-export type ExpiryStatus = "Valid" | "Expired";
-
-/** Options of `inspect`. */
-export interface InspectOptions {
-  /** The time to judge the token at, Unix seconds (fractions allowed); the host's clock when absent. */
-  now?: number;
-  /** Whole seconds of grace after `exp` before `expiry_status` says `"Expired"`; 0 when absent. */
-  leeway?: number;
-}
-
-/** What `inspect` reads from a token, without checking its signature. */
-export interface Inspection {
-  /** The owner (`username`, or `sub` for tokens of other issuers). */
-  username: string;
-  /** The token id (`jwt_token_id`, or `jti`). */
-  jwt_token_id: string;
-  /** The description given at creation; empty if the token has none. */
-  jwt_token_description: string;
-  /** Issued at, Unix seconds. */
-  iat: number;
-  /** Expires at, Unix seconds. */
-  exp: number;
-  /** `exp - iat`, seconds. */
-  jwt_token_life: number;
-  /** `max(0, exp - now)`, seconds (fractional when `now` is). */
-  jwt_token_life_remaining: number;
-  /** The expiry status at `now`. */
-  expiry_status: ExpiryStatus;
-}
-
-/** The claims of a verified tokenlife token (SPEC 3). */
-export interface Claims {
-  /** The owner's username. */
-  username: string;
-  /** The token id, a UUID v4. */
-  jwt_token_id: string;
-  /** The description given at creation. */
-  jwt_token_description: string;
-  /** Issued at, Unix seconds. */
-  iat: number;
-  /** Expires at, Unix seconds: `iat + life`. */
-  exp: number;
-  /** The username again, under its RFC 7519 name. */
-  sub: string;
-  /** The token id again, under its RFC 7519 name. */
-  jti: string;
-  /** The issuing server's name. */
-  iss: string;
-  /** Endpoint patterns the token is limited to; absent means everywhere. */
-  jwt_token_endpoints?: string[];
-}
-
-/** A token's JOSE header and claims, as JSON, unjudged. */
-export interface Decoded {
-  header: Record<string, unknown>;
-  claims: Record<string, unknown>;
-}
-
-/** One entry of the server's `/api/v1alpha/revoked` document. */
-export interface RevokedEntry {
-  /** The revoked token's id. */
-  jwt_token_id: string;
-  /** Its `exp`: the server lists it until then. */
-  exp?: number;
-}
-
-/** The server's `/api/v1alpha/revoked` document. */
-export interface RevokedDocument {
-  revoked: RevokedEntry[];
-}
-
-/** Revoked token ids: a list or `Set` of ids or entries, or the server's document. */
-export type Revoked =
-  | readonly (string | RevokedEntry)[]
-  | ReadonlySet<string>
-  | RevokedDocument;
-
-/** Options of `parseLife`. */
-export interface ParseLifeOptions {
-  /** The longest life allowed, as a life ("1 year") or in seconds. */
-  max?: string | number;
-}
-
-/** Options of `Verifier.verify`. */
-export interface VerifyOptions {
-  /** The time of the check, Unix seconds (fractions allowed); the host's clock when absent. */
-  now?: number;
-  /** Whole seconds of grace after `exp` and before `nbf`; 0 when absent. */
-  leeway?: number;
-  /** The `iss` the token must carry. */
-  issuer?: string;
-  /** Token ids to refuse with `revoked`. */
-  revoked?: Revoked;
-}
-
-/** One key of a JWKS; `OKP`/`Ed25519` and `oct` (HS256) signing keys are used. */
-export interface Jwk {
-  kty: string;
-  kid?: string;
-  alg?: string;
-  use?: string;
-  crv?: string;
-  x?: string;
-  k?: string;
-  [member: string]: unknown;
-}
-
-/** A JWKS document, such as a tokenlife server's `/.well-known/jwks.json`. */
-export interface Jwks {
-  keys: Jwk[];
-}
-
-/** What `new Verifier(key)` takes. */
-export type VerifierKey =
-  | { secret: string | Uint8Array }
-  | { jwks: Jwks | string }
-  | Jwks
-  | string
-  | Uint8Array;
-"#;
-
-/// Reads a token's claims and its life at `now` **without checking its signature**:
-/// anyone can make a token that inspects well. Use `Verifier.verify` to trust a token.
-///
-/// @throws {TokenlifeError} `malformed` when `token` is not a JWS compact token whose
-/// claims have integer `iat` and `exp`.
-#[wasm_bindgen(unchecked_return_type = "Inspection")]
-pub fn inspect(
-    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
-    options: Option<InspectOptions>,
-) -> Result<JsValue, JsValue> {
-    let token = token_str(&token);
-    let (now, leeway) = match options {
-        Some(options) => (
-            options::now(options.now())?,
-            options::leeway(options.leeway())?,
-        ),
-        None => (clock::now(), 0),
-    };
+/// `inspect` of `token` at `now` (NaN for the host's clock) with `leeway` whole seconds:
+/// the reference for the packed `wireInspect`, as a plain object.
+#[wasm_bindgen(skip_typescript)]
+pub fn inspect(token: &str, now: f64, leeway: f64) -> Result<JsValue, JsValue> {
+    let (now, leeway) = wire::times(now, leeway)?;
     let inspection = inspect_token(token.as_bytes(), now, leeway)?;
     Ok(to_js(&inspection))
 }
 
-/// The token's remaining life at `now` (the host's clock when absent), in seconds:
-/// `max(0, exp - now)`, fractional when `now` is. The signature is not checked.
-///
-/// @throws {TokenlifeError} `malformed` as `inspect` does.
-#[wasm_bindgen(js_name = remainingLife)]
-pub fn remaining_life(
-    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
-    now: Option<f64>,
-) -> Result<f64, JsValue> {
-    let token = token_str(&token);
-    let now = options::now(now.map_or(JsValue::UNDEFINED, JsValue::from_f64))?;
-    let inspection = inspect_token(token.as_bytes(), now, 0)?;
-    Ok(inspection.jwt_token_life_remaining)
-}
-
-/// Parses a life as a person writes it ("6 minutes", "1h30m", "1.5 hours", "3600") into
-/// whole seconds. A number is taken as seconds, as a JSON integer is. With `max`, a longer
-/// life is refused, as the server refuses lives over its maximum.
-///
-/// @throws {TokenlifeError} `bad_life`, with a message saying why.
-#[wasm_bindgen(js_name = parseLife)]
-pub fn parse_life(
-    #[wasm_bindgen(unchecked_param_type = "string | number")] life: JsValue,
-    options: Option<ParseLifeOptions>,
-) -> Result<f64, JsValue> {
+/// Parses `life` (a string, or a number of seconds) into whole seconds, at most `max`
+/// when `max` is a string or a number. `tokenlife.js` checks the types first.
+#[wasm_bindgen(js_name = parseLife, skip_typescript)]
+pub fn parse_life(life: JsValue, max: JsValue) -> Result<f64, JsValue> {
     let mut parsed = life_from_js(&life)?;
-    let max = options.map_or(JsValue::UNDEFINED, |options| options.max());
     if !max.is_undefined() && !max.is_null() {
         let max = life_from_js(&max)?.map_err(error::from_life)?;
         parsed = parsed.and_then(|life| life.at_most(max));
     }
-    // Lives beyond 2^53 seconds lose precision as a JavaScript number, like any such number.
-    parsed
-        .map(|life| life.secs() as f64)
-        .map_err(error::from_life)
+    let secs = parsed.map_err(error::from_life)?.secs();
+    if secs > MAX_SAFE_LIFE {
+        return Err(error::from_life(tokenlife_core::LifeError::Overflow));
+    }
+    // At most 2^53 - 1: exact as an f64.
+    Ok(secs as f64)
 }
 
 /// A life from a string or a number of seconds; the outer error is for other types.
@@ -241,11 +72,8 @@ fn life_from_js(
     Ok(Life::from_number(secs))
 }
 
-/// Writes seconds the way lives are shown (`360` → `"6m"`, `259200` → `"3days"`,
-/// `0` → `"0s"`). A fraction is dropped, so a remaining life shows its whole seconds.
-///
-/// @throws {TokenlifeError} `bad_life` for a negative number, `NaN` or an infinity.
-#[wasm_bindgen(js_name = formatLife)]
+/// Writes seconds the way lives are shown; a fraction is dropped.
+#[wasm_bindgen(js_name = formatLife, skip_typescript)]
 pub fn format_life(seconds: f64) -> Result<String, JsValue> {
     use tokenlife_core::LifeError;
     if seconds.is_nan() {
@@ -254,10 +82,11 @@ pub fn format_life(seconds: f64) -> Result<String, JsValue> {
     if seconds < 0.0 {
         return Err(error::from_life(LifeError::NotPositive));
     }
-    if seconds.is_infinite() {
+    // Past 2^53 - 1 (infinity included) is refused, as `parseLife` refuses it.
+    if seconds >= MAX_SAFE_LIFE as f64 + 1.0 {
         return Err(error::from_life(LifeError::Overflow));
     }
-    // Finite and non-negative: the cast drops the fraction and saturates at u64::MAX.
+    // Finite, non-negative and below 2^53: the cast drops the fraction, exactly.
     Ok(tokenlife_core::format_life(seconds as u64))
 }
 
@@ -265,12 +94,9 @@ pub fn format_life(seconds: f64) -> Result<String, JsValue> {
 /// is checked but the form: not the signature, not the times, not the claims.
 ///
 /// @throws {TokenlifeError} `malformed` when a part is not base64url JSON.
-#[wasm_bindgen(unchecked_return_type = "Decoded")]
-pub fn decode(
-    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
-) -> Result<JsValue, JsValue> {
-    let token = token_str(&token);
-    let decoded = tokenlife_core::decode_unverified(&token).map_err(error::into_error)?;
+#[wasm_bindgen(skip_typescript)]
+pub fn decode(token: &str) -> Result<JsValue, JsValue> {
+    let decoded = tokenlife_core::decode_unverified(token).map_err(error::into_error)?;
     Ok(to_js(&decoded))
 }
 
@@ -283,12 +109,6 @@ pub(crate) fn inspect_token(
     leeway: u64,
 ) -> Result<tokenlife_core::Inspection, JsValue> {
     tokenlife_core::inspect(token, now, leeway).map_err(error::into_error)
-}
-
-/// The token as a Rust string. Anything but a string reads as the empty string, which
-/// core then reports as `malformed` like any other text that is not a token.
-pub(crate) fn token_str(token: &JsValue) -> String {
-    token.as_string().unwrap_or_default()
 }
 
 /// A plain JavaScript object from a core value, through JSON: one string crosses the

@@ -42,7 +42,7 @@ struct Wire {
 /// |---|---|---|
 /// | 0, 8 | f64 | `iat`, `exp` |
 /// | 16, 24 | f64 | `jwt_token_life`, `jwt_token_life_remaining` (inspect) |
-/// | 32 | u32 | flags: 1 all text is ASCII, 2 `expiry_status` is `Valid`, 4 has endpoints |
+/// | 32 | u32 | flags: 1 all text is ASCII, 2 `expiry_status` is `Valid`, 4 has endpoints, 8 the payload may hold claims besides these (see [`only_known_claims`]) |
 /// | 36, 40 | u32 | `base`, the address the texts are counted from, and `span`, the bytes from there that hold all of them |
 /// | 44..84 | (u32, u32) × 5 | offset from `base` and byte length of username, id, description, iss, endpoints (JSON) |
 /// | 84 | bytes | the texts, when they are copied (see below) |
@@ -59,6 +59,7 @@ impl Record {
     const ASCII: u32 = 1;
     const VALID: u32 = 2;
     const ENDPOINTS: u32 = 4;
+    const OTHERS: u32 = 8;
     /// How many bytes of other claims may lie between texts that stay where they are.
     const GAPS: usize = 512;
 
@@ -227,11 +228,14 @@ fn verify_record(
             Some(list) => serde_json::to_string(list).unwrap_or_default(),
             None => String::new(),
         };
-        let flags = if claims.jwt_token_endpoints.is_some() {
+        let mut flags = if claims.jwt_token_endpoints.is_some() {
             Record::ENDPOINTS
         } else {
             0
         };
+        if !only_known_claims(token, &claims) {
+            flags |= Record::OTHERS;
+        }
         Record::write(
             record,
             [claims.iat as f64, claims.exp as f64, 0.0, 0.0],
@@ -258,6 +262,60 @@ fn verify_record(
     })
 }
 
+/// Whether the token's payload holds nothing but the claims core read, written the short
+/// way: its length is then exactly the shortest JSON those claims can be written in.
+/// Any other member (at least `,"":0`), white space or escape makes the payload longer,
+/// and core refuses a member given twice, so a payload of that length is exactly these
+/// claims. When this says no, `tokenlife.js` adds the payload's other claims from
+/// `decode` (a few tokens pay for that; the signer's tokens and jose's do not).
+fn only_known_claims(token: &[u8], claims: &tokenlife_core::ClaimsRef<'_>) -> bool {
+    // Core has checked the form: three base64url parts without padding.
+    let mut dots = token
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'.')
+        .map(|(at, _)| at);
+    let (Some(first), Some(second)) = (dots.next(), dots.next()) else {
+        return false;
+    };
+    let payload = (second - first - 1) * 3 / 4;
+    let text = |name: &str, value: &str| name.len() + value.len() + 5;
+    let whole = |name: &str, value: i64| name.len() + digits(value) + 3;
+    let mut shortest = 2 // {}
+        + text("username", &claims.username)
+        + text("jwt_token_id", &claims.jwt_token_id)
+        + text("jwt_token_description", &claims.jwt_token_description)
+        + whole("iat", claims.iat)
+        + whole("exp", claims.exp)
+        + text("sub", &claims.sub)
+        + text("jti", &claims.jti)
+        + text("iss", &claims.iss);
+    let mut members = 8;
+    if let Some(nbf) = claims.nbf {
+        shortest += whole("nbf", nbf);
+        members += 1;
+    }
+    if let Some(list) = &claims.jwt_token_endpoints {
+        // "name":[...] with each entry quoted and commas between.
+        let entries: usize = list.iter().map(|entry| entry.len() + 2).sum();
+        shortest += "jwt_token_endpoints".len() + 5 + entries + list.len().saturating_sub(1);
+        members += 1;
+    }
+    payload == shortest + members - 1
+}
+
+/// The characters of `value` written in JSON (its digits and a minus sign), without
+/// allocating.
+fn digits(value: i64) -> usize {
+    let mut n = value.unsigned_abs();
+    let mut count = usize::from(value < 0) + 1;
+    while n >= 10 {
+        n /= 10;
+        count += 1;
+    }
+    count
+}
+
 /// The error of the last packed call that returned 0, taken (`undefined` if none).
 #[wasm_bindgen(js_name = wireError, skip_typescript)]
 pub fn wire_error() -> JsValue {
@@ -276,7 +334,7 @@ fn address_or_error(result: Result<usize, JsValue>) -> usize {
 
 /// `now` (NaN for the host's clock) and `leeway` as the checked exports read them,
 /// without making JavaScript values of them.
-fn times(now: f64, leeway: f64) -> Result<(f64, u64), JsValue> {
+pub(crate) fn times(now: f64, leeway: f64) -> Result<(f64, u64), JsValue> {
     let now = if now.is_nan() {
         clock::now()
     } else {

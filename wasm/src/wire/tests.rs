@@ -128,3 +128,22 @@ fn bytes_ascii_finds_any_byte_beyond_ascii() {
         }
     }
 }
+
+#[test]
+fn digits_counts_what_json_writes() {
+    for value in [
+        0,
+        7,
+        9,
+        10,
+        99,
+        100,
+        -1,
+        -10,
+        1_700_000_000,
+        i64::MAX,
+        i64::MIN,
+    ] {
+        assert_eq!(super::digits(value), value.to_string().len(), "{value}");
+    }
+}
