@@ -3,7 +3,7 @@
 // drives it over HTTP on loopback.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,55 +53,63 @@ const worker :Workerd.Worker = (
 `;
 }
 
+/** Starts workerd on the config `configFor(port)` writes into `dir`; resolves its base URL. */
+async function serve(dir, configFor, state) {
+  // A port can be taken between probing and binding; try a few.
+  for (let attempt = 0; attempt < 5 && !state.base; attempt++) {
+    const port = await freePort();
+    writeFileSync(join(dir, 'config.capnp'), configFor(port));
+    const child = spawn(workerdBin, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    state.child = child;
+    child.stdout.on('data', (chunk) => { state.log += chunk; });
+    child.stderr.on('data', (chunk) => { state.log += chunk; });
+    const exited = new Promise((done) => child.once('exit', () => done(false)));
+    const deadline = Date.now() + 30_000;
+    const ready = (async () => {
+      while (Date.now() < deadline && child.exitCode === null) {
+        try {
+          await fetch(`http://127.0.0.1:${port}/ready`);
+          return true;
+        } catch {
+          await new Promise((done) => setTimeout(done, 100));
+        }
+      }
+      return false;
+    })();
+    if (await Promise.race([ready, exited])) state.base = `http://127.0.0.1:${port}`;
+    else child.kill('SIGKILL');
+  }
+  assert.ok(state.base, `workerd did not serve:\n${state.log}`);
+}
+
+/** Stops workerd and removes its folder. */
+async function stop(state, dir) {
+  const { child } = state;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
 describe('the package in workerd', () => {
-  let child;
-  let base;
+  const state = { base: undefined, child: undefined, log: '' };
   let dir;
-  let log = '';
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tokenlife-workerd-'));
     copyFileSync(join(here, '../workerd/worker.mjs'), join(dir, 'worker.mjs'));
     for (const file of ['tokenlife.js', 'tokenlife_glue.js', 'tokenlife_bg.wasm']) copyFileSync(join(pkgDir, file), join(dir, file));
-    // A port can be taken between probing and binding; try a few.
-    for (let attempt = 0; attempt < 5 && !base; attempt++) {
-      const port = await freePort();
-      writeFileSync(join(dir, 'config.capnp'), config(port));
-      child = spawn(workerdBin, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (chunk) => { log += chunk; });
-      child.stderr.on('data', (chunk) => { log += chunk; });
-      const exited = new Promise((done) => child.once('exit', () => done(false)));
-      const deadline = Date.now() + 30_000;
-      const ready = (async () => {
-        while (Date.now() < deadline && child.exitCode === null) {
-          try {
-            await fetch(`http://127.0.0.1:${port}/ready`);
-            return true;
-          } catch {
-            await new Promise((done) => setTimeout(done, 100));
-          }
-        }
-        return false;
-      })();
-      if (await Promise.race([ready, exited])) base = `http://127.0.0.1:${port}`;
-      else child.kill('SIGKILL');
-    }
-    assert.ok(base, `workerd did not serve:\n${log}`);
+    await serve(dir, config, state);
   });
 
-  after(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stop(state, dir));
 
   const call = async (path, token) => {
-    const response = await fetch(base + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const response = await fetch(state.base + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     return { status: response.status, body: await response.json(), headers: response.headers };
   };
 
@@ -150,5 +158,59 @@ describe('the package in workerd', () => {
     assert.equal(status, 200);
     assert.equal(body.jwt_token_life_remaining, 359.5);
     assert.equal(body.expiry_status, 'Valid');
+  });
+});
+
+/** The README's worker (the ```js block under "## Edge"), as users copy it. */
+function readmeWorker() {
+  const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
+  const edge = readme.slice(readme.indexOf('## Edge'));
+  return edge.match(/```js\n([\s\S]*?)```/)[1];
+}
+
+describe("the README's worker, exactly as written, in workerd", () => {
+  const state = { base: undefined, child: undefined, log: '' };
+  let dir;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tokenlife-workerd-readme-'));
+    writeFileSync(join(dir, 'worker.mjs'), readmeWorker());
+    for (const file of ['tokenlife.js', 'tokenlife_glue.js', 'tokenlife_bg.wasm']) copyFileSync(join(pkgDir, file), join(dir, file));
+    const secret = peers.secret.replaceAll('"', '\\"');
+    // The module names are the specifiers the worker imports: what wrangler's bundling
+    // resolves through the package's `workerd` condition.
+    await serve(dir, (port) => `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "tokenlife", esModule = embed "tokenlife.js"),
+    (name = "tokenlife_glue.js", esModule = embed "tokenlife_glue.js"),
+    (name = "tokenlife/tokenlife_bg.wasm", wasm = embed "tokenlife_bg.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+  bindings = [(name = "SECRET_KEY", text = "${secret}")],
+);
+`, state);
+  });
+  after(() => stop(state, dir));
+
+  it('greets the owner of a good token and answers 401 with the code otherwise', async () => {
+    const claims = peers.claimsFor({ iat: Math.floor(Date.now() / 1000), life: 600 });
+    const good = peers.jwtHs256(claims);
+    const ask = async (token) => {
+      const response = await fetch(state.base, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, body: await response.json() };
+    };
+    assert.deepEqual(await ask(good), { status: 200, body: { hello: 'alice' } });
+    const bad = await ask(peers.tamper(good, { username: 'root', sub: 'root' }));
+    assert.equal(bad.status, 401);
+    assert.equal(bad.body.error, 'bad_signature');
+    const other = await ask(peers.jwtHs256({ ...claims, iss: 'elsewhere' }));
+    assert.equal(other.body.error, 'claim_mismatch');
   });
 });
