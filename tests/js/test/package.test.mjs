@@ -58,6 +58,35 @@ describe('package layout', () => {
   });
 });
 
+describe('what npm pack ships, and the metadata the registry shows', () => {
+  it('ships exactly the expected files', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { builtDir } = await import('../lib/package.mjs');
+    const [report] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: builtDir, encoding: 'utf8' }));
+    assert.deepEqual(report.files.map((file) => file.path).sort(), [
+      'LICENSE', 'README.md', 'inline.js', 'node.cjs', 'node.d.cts', 'node.mjs', 'package.json',
+      'tokenlife.d.ts', 'tokenlife.js', 'tokenlife_bg.wasm', 'tokenlife_bg.wasm.d.ts', 'tokenlife_glue.js',
+      'tokenlife_wasm.js',
+    ]);
+  });
+  it('has a license file, repository, homepage and bugs', () => {
+    assert.match(readFileSync(join(pkgDir, 'LICENSE'), 'utf8'), /^MIT License/);
+    assert.equal(manifest.license, 'MIT');
+    assert.match(manifest.repository.url, /^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/);
+    assert.equal(manifest.repository.directory, 'wasm');
+    assert.match(manifest.homepage, /^https:\/\//);
+    assert.match(manifest.bugs.url, /^https:\/\/.*\/issues$/);
+  });
+  it('has only README links that work on the registry (absolute, or anchors of its own)', () => {
+    const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]);
+    assert.ok(links.length > 0);
+    for (const link of links) assert.match(link, /^(https:\/\/|#)/, link);
+    const repo = manifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    for (const link of links.filter((l) => l.startsWith('https://github.com/'))) assert.ok(link.startsWith(repo), link);
+  });
+});
+
 describe('typings', () => {
   const dts = readFileSync(join(pkgDir, 'tokenlife.d.ts'), 'utf8');
   it('are the hand-written ones, the same for CommonJS, with no wasm-bindgen internals', () => {
