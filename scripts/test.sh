@@ -21,7 +21,7 @@ cargo test --workspace
 say "server end to end on PostgreSQL (a throwaway cluster)"
 bash scripts/with-postgres.sh cargo test -p tokenlife-server --test e2e
 
-say "the npm package"
+say "the npm package, from its packed tarball (Node, workerd, tsc, bundlers in Chromium, Deno, Bun)"
 bash scripts/build-wasm.sh --check
 cargo build -p tokenlife-server
 export TOKENLIFE_BIN="$PWD/target/debug/tokenlife"
