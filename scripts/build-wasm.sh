@@ -73,6 +73,7 @@ mkdir -p "$pkg"
 cp "$work/tokenlife.js" "$pkg/tokenlife_glue.js"
 cp "$work/tokenlife.d.ts" "$work/tokenlife_bg.wasm" "$pkg/"
 cp "$npm_dir/tokenlife.js" "$npm_dir/README.md" "$npm_dir/node.mjs" "$pkg/"
+cp "$npm_dir/fresh.js" "$npm_dir/fresh.node.mjs" "$npm_dir/fresh.d.ts" "$pkg/" # tokenlife/fresh
 cp "$work/tokenlife.d.ts" "$pkg/node.d.cts"
 sed "s/\"version\": \"0.0.0-cargo\"/\"version\": \"$version\"/" "$npm_dir/package.json" >"$pkg/package.json"
 grep -q "\"version\": \"$version\"" "$pkg/package.json" || fail "no version placeholder in $npm_dir/package.json"
