@@ -134,8 +134,9 @@ export class FreshVerifier {
     } catch (err) {
       if (err?.code !== 'unknown_key' || this.#secret !== undefined) throw err;
       // A kid the held keys do not know: perhaps a key the server has since added.
+      // A fetch under way is joined; otherwise one is made unless one was made lately.
       const jwks = this.#jwks;
-      if (this.#clock() - jwks.attemptedAt < this.#unknownKeyEvery) throw err;
+      if (jwks.inflight === undefined && this.#clock() - jwks.attemptedAt < this.#unknownKeyEvery) throw err;
       const held = jwks.value;
       try {
         await this.#fetchDocument(jwks);
