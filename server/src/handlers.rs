@@ -14,6 +14,7 @@ use crate::api_error::{
 use crate::auth::{self, store_failure};
 use crate::store::{Op, StoreError};
 
+mod cache;
 mod forward;
 
 pub use forward::{ForwardHeaders, REFUSED as FORWARD_HEADERS_REFUSED};
@@ -491,12 +492,12 @@ pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> 
 }
 
 /// `GET /.well-known/jwks.json`: the public keys (none for HS256).
-pub async fn jwks(app: Arc<App>) -> Response {
-    json_response(StatusCode::OK, &app.signer.jwks())
+pub async fn jwks(app: Arc<App>, headers: HeaderMap) -> Response {
+    cache::json(&headers, cache::JWKS_MAX_AGE, &app.signer.jwks())
 }
 
 /// `GET /api/v1alpha/revoked`: tokens deleted before their expiry, until they expire.
-pub async fn revoked(app: Arc<App>) -> Response {
+pub async fn revoked(app: Arc<App>, headers: HeaderMap) -> Response {
     respond(
         async {
             let now = crate::clock::now_secs();
@@ -509,8 +510,9 @@ pub async fn revoked(app: Arc<App>) -> Response {
                 .into_iter()
                 .map(|(id, exp)| json!({ "jwt_token_id": id, "exp": exp }))
                 .collect();
-            Ok(json_response(
-                StatusCode::OK,
+            Ok(cache::json(
+                &headers,
+                cache::REVOKED_MAX_AGE,
                 &json!({ "message": "Revoked tokens", "revoked": revoked }),
             ))
         }

@@ -110,10 +110,12 @@ pub fn routes(
     let revoked = warp::path!("api" / "v1alpha" / "revoked")
         .and(warp::get())
         .and(with_app.clone())
+        .and(headers)
         .then(handlers::revoked);
     let jwks = warp::path!(".well-known" / "jwks.json")
         .and(warp::get())
         .and(with_app.clone())
+        .and(headers)
         .then(handlers::jwks);
     let liveness = warp::path!("api" / "healthz" / "liveness")
         .and(warp::get())

@@ -3,6 +3,7 @@
 //! server crate (`cargo test -p tokenlife-server`).
 
 mod api;
+mod caching;
 mod commands;
 mod durability;
 mod harness;

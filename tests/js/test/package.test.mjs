@@ -64,7 +64,7 @@ describe('what npm pack ships, and the metadata the registry shows', () => {
     const { builtDir } = await import('../lib/package.mjs');
     const [report] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: builtDir, encoding: 'utf8' }));
     assert.deepEqual(report.files.map((file) => file.path).sort(), [
-      'LICENSE', 'README.md', 'inline.js', 'node.cjs', 'node.d.cts', 'node.mjs', 'package.json',
+      'LICENSE', 'README.md', 'fresh.d.ts', 'fresh.js', 'fresh.node.mjs', 'inline.js', 'node.cjs', 'node.d.cts', 'node.mjs', 'package.json',
       'tokenlife.d.ts', 'tokenlife.js', 'tokenlife_bg.wasm', 'tokenlife_bg.wasm.d.ts', 'tokenlife_glue.js',
       'tokenlife_wasm.js',
     ]);
