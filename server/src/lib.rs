@@ -10,11 +10,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use tokenlife_core::{Life, Signer, Verifier};
 use warp::Filter;
 use warp::http::Method;
 
 pub mod api_error;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -25,35 +25,8 @@ pub mod static_files;
 pub mod store;
 pub mod throttle;
 
+use app::App;
 use handlers::{Body, BodyError, MAX_BODY_BYTES};
-use store::Store;
-
-/// What a server is configured with.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The `iss` of every token, checked on every Bearer token.
-    pub issuer: String,
-    /// The longest life a token may be given.
-    pub max_life: Life,
-    /// The forward headers `/api/v1alpha/auth` reads.
-    pub forward_headers: handlers::ForwardHeaders,
-}
-
-/// Everything a request may need, shared by all of them.
-pub struct App {
-    /// The configuration.
-    pub config: Config,
-    /// Users and token records.
-    pub store: Arc<dyn Store>,
-    /// The signing key.
-    pub signer: Signer,
-    /// The verifier for the signing key, built once.
-    pub verifier: Verifier,
-    /// Password checks, their cache and throttle.
-    pub passwords: auth::Passwords,
-    /// Bearer tokens already verified.
-    pub verified: auth::VerifiedTokens,
-}
 
 /// The whole application: the API, the public endpoints and the web page, with every
 /// rejection turned into a JSON answer and one log line per request.
