@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   /** The signed-in client, or null. */
   api: null,
-  /** id → { id, description, life, expiresAt (ms) }, from the last list. */
+  /** id → { id, description, life, exp, times }, from the last list (see timesToken). */
   tokens: new Map(),
   /** ids already announced as expired, so each expiry is announced once. */
   announcedExpired: new Set(),
@@ -273,17 +273,21 @@ function showTokens(records) {
   const now = Date.now();
   state.tokens.clear();
   for (const [id, record] of Object.entries(records)) {
+    const life = Number(record.jwt_token_life);
+    // The server's remaining life is as of its answer: its exp on this clock, to the
+    // second (exp is whole seconds; the rounding takes the answer's travel time out).
+    const exp = Math.round(now / 1000 + Number(record.jwt_token_remaining_life));
     state.tokens.set(id, {
       id,
       description: record.jwt_token_description,
-      life: Number(record.jwt_token_life),
-      // The server's remaining life is as of its answer; count down from there locally.
-      expiresAt: now + Number(record.jwt_token_remaining_life) * 1000,
+      life,
+      exp,
+      times: timesToken(exp - life, exp),
     });
   }
   // Announce only the expiries that happen while the user watches.
   state.announcedExpired = new Set(
-    [...state.tokens.values()].filter((t) => remainingSeconds(t, now) === 0).map((t) => t.id),
+    [...state.tokens.values()].filter((t) => lifeAt(t, now).status === 'Expired').map((t) => t.id),
   );
   renderRows();
 }
@@ -305,7 +309,7 @@ function compareTokens(a, b) {
   const by = {
     description: () => a.description.localeCompare(b.description),
     life: () => a.life - b.life,
-    remaining: () => a.expiresAt - b.expiresAt,
+    remaining: () => a.exp - b.exp,
   }[key]();
   return sign * by || a.description.localeCompare(b.description);
 }
@@ -349,17 +353,35 @@ function cell(tag, label, text) {
 
 /** Updates the parts of a row that move with the clock. */
 function updateRow(row, token, now) {
-  const seconds = remainingSeconds(token, now);
+  const { seconds, status } = lifeAt(token, now);
   const remaining = row.querySelector('.remaining');
   const text = formatLife(seconds);
   if (remaining.textContent !== text) remaining.textContent = text;
-  showStatus(row.querySelector('.status-cell span'), seconds > 0 ? 'Valid' : 'Expired');
-  row.classList.toggle('expired', seconds === 0);
+  showStatus(row.querySelector('.status-cell span'), status);
+  row.classList.toggle('expired', status === 'Expired');
 }
 
-/** Whole seconds left, rounded up so that a token reads "1s" until it is really gone. */
-function remainingSeconds(token, now) {
-  return Math.max(0, Math.ceil((token.expiresAt - now) / 1000));
+/**
+ * A listed token's remaining life and status at `now` (ms), judged by the package's
+ * `inspect`, the rule the server and the read panel use; the seconds are rounded up for
+ * showing, so that a token reads "1s" until it is really gone.
+ */
+function lifeAt(token, now) {
+  const info = inspect(token.times, { now: now / 1000 });
+  return { seconds: Math.ceil(info.jwt_token_life_remaining), status: info.expiry_status };
+}
+
+/**
+ * A listed token's times as a token the package can read. The list carries no tokens
+ * (the server never sends one back) and the package judges times from a token, so each
+ * row keeps an unsecured JWT (RFC 7519 section 6: `alg: none`, no signature) of its own
+ * `iat` and `exp`, which `inspect` reads without a signature check. It is never sent
+ * anywhere and proves nothing: it only carries the two numbers to the package's rule.
+ */
+function timesToken(iat, exp) {
+  const part = (value) =>
+    btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return `${part({ alg: 'none' })}.${part({ iat, exp })}.`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -452,8 +474,7 @@ function readToken() {
   $('read-claims').textContent = JSON.stringify(claims, null, 2);
   $('read-owner').textContent = claims.username ?? claims.sub ?? '—';
   const exp = typeof claims.exp === 'number' ? claims.exp : null;
-  const iat = typeof claims.iat === 'number' ? claims.iat : null;
-  $('read-life').textContent = exp !== null && iat !== null && exp > iat ? formatLife(exp - iat) : '—';
+  $('read-life').textContent = lifeText(text);
   result.hidden = false;
   if (exp === null) {
     // A JWT without exp never runs out, so there is nothing to count down.
@@ -465,6 +486,16 @@ function readToken() {
   $('read-exp').textContent = formatWhen(new Date(exp * 1000), { withDate: true });
   state.readToken = text;
   updateRead();
+}
+
+/** A token's life (`exp - iat`) from the package's inspect; a dash when it has none. */
+function lifeText(token) {
+  try {
+    const { jwt_token_life: life } = inspect(token);
+    return life > 0 ? formatLife(life) : '—';
+  } catch {
+    return '—';
+  }
 }
 
 /** Remaining life and status of the token being read, from the package's inspect. */
@@ -502,7 +533,7 @@ function tick() {
     const token = state.tokens.get(row.dataset.id);
     if (!token) continue;
     updateRow(row, token, now);
-    if (remainingSeconds(token, now) === 0 && !state.announcedExpired.has(token.id)) {
+    if (lifeAt(token, now).status === 'Expired' && !state.announcedExpired.has(token.id)) {
       state.announcedExpired.add(token.id);
       announce(`Token “${token.description}” has expired.`);
     }

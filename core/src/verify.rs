@@ -330,21 +330,6 @@ impl Verifier {
         Ok(claims)
     }
 
-    /// Checks the token's form, key, algorithm and signature, and returns its payload
-    /// bytes **without looking at the claims**: no expiry, issuer or revocation check.
-    /// For JWS payloads that are not tokenlife claims; use [`Verifier::verify`] for tokens.
-    ///
-    /// # Errors
-    ///
-    /// `malformed`, `unknown_key`, `alg_not_allowed` or `bad_signature`.
-    pub fn verify_signature_only(&self, token: impl AsRef<[u8]>) -> Result<Vec<u8>, Error> {
-        let mut scratch = Vec::new();
-        let payload = self.check_signature(token.as_ref(), &mut scratch)?;
-        scratch.truncate(payload.end);
-        scratch.drain(..payload.start);
-        Ok(scratch)
-    }
-
     /// Decodes the token into `scratch` (overwritten) and checks its header, key,
     /// algorithm and signature; returns where the payload is in `scratch`.
     fn check_signature(&self, token: &[u8], scratch: &mut Vec<u8>) -> Result<Range<usize>, Error> {
@@ -388,11 +373,14 @@ impl Verifier {
         };
         let unnamed = || self.keys.iter().position(|key| key.kid.is_none());
         match kid {
+            // A named key is chosen by its name only: an unknown `kid` never falls back to
+            // a key without one, unless that key is the verifier's only key (a bare secret
+            // or public key, where no name can choose between keys).
             Some(kid) => self
                 .keys
                 .iter()
                 .position(|key| key.kid.as_deref() == Some(kid))
-                .or_else(unnamed)
+                .or_else(|| (self.keys.len() == 1 && self.keys[0].kid.is_none()).then_some(0))
                 .ok_or_else(unknown),
             None if self.keys.len() == 1 => Ok(0),
             None => unnamed().ok_or_else(unknown),
@@ -644,6 +632,48 @@ mod tests {
         assert_eq!(code(both_named, &hs), Err("unknown_key"));
         let only_named = format!(r#"{{"keys":[{{"kty":"oct","kid":"b","k":"{k}"}}]}}"#);
         assert_eq!(code(only_named, &hs), Ok(100));
+    }
+
+    /// A token naming a `kid` the set does not hold is refused (`unknown_key`), even when
+    /// the set has a key without a `kid` that would check its signature; a verifier whose
+    /// only key has no `kid` takes it whatever it names.
+    #[test]
+    fn an_unknown_kid_never_falls_back_to_an_unnamed_key() {
+        let ed = URL_SAFE_NO_PAD.encode(
+            ed25519_dalek::SigningKey::from_bytes(&[1; 32])
+                .verifying_key()
+                .to_bytes(),
+        );
+        let k = URL_SAFE_NO_PAD.encode(b"secret");
+        let named_c = token(r#"{"alg":"HS256","kid":"c"}"#, b"secret", &[1; 32]);
+        let named_b = token(r#"{"alg":"HS256","kid":"b"}"#, b"secret", &[1; 32]);
+        let at = VerifyOptions::at(50.0);
+        let code = |jwks: &str, token: &str| {
+            Verifier::from_jwks(jwks)
+                .expect("jwks")
+                .verify(token, &at)
+                .map(|c| c.exp)
+                .map_err(|e| e.code())
+        };
+        let named_ed_and_unnamed_oct = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{ed}"}},{{"kty":"oct","k":"{k}"}}]}}"#
+        );
+        assert_eq!(
+            code(&named_ed_and_unnamed_oct, &named_c),
+            Err("unknown_key")
+        );
+        let named_oct_and_unnamed_oct = format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"b","k":"{k}"}},{{"kty":"oct","k":"{k}"}}]}}"#
+        );
+        assert_eq!(code(&named_oct_and_unnamed_oct, &named_b), Ok(100));
+        assert_eq!(
+            code(&named_oct_and_unnamed_oct, &named_c),
+            Err("unknown_key")
+        );
+        let only_unnamed = format!(r#"{{"keys":[{{"kty":"oct","k":"{k}"}}]}}"#);
+        assert_eq!(code(&only_unnamed, &named_c), Ok(100));
+        let secret = Verifier::hs256(b"secret").expect("hs");
+        assert_eq!(secret.verify(&named_c, &at).map(|c| c.exp), Ok(100));
     }
 
     /// Debug output names the keys by id and never shows their material.

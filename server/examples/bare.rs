@@ -1,30 +1,116 @@
-//! A bare warp route answering a JSON body the size of `whoami`'s, for
-//! `scripts/bench-server.sh`: the ceiling the real endpoint is compared with.
+//! The ceiling `scripts/bench-server.sh` compares `GET /api/v1alpha/whoami` with: the same
+//! HTTP work without the API's own. It is served exactly as `tokenlife serve` serves the
+//! API (the same `serve` options and defaults, the same accept loop and limits, the same
+//! runtime, log setup, `Authorization` filter, recovery, security headers and log line),
+//! and reads the Bearer header as whoami does; then, instead of verifying the token and
+//! asking the store, it answers a JSON body of whoami's size.
+//!
+//! `cargo run --release --example bare -- --listen 127.0.0.1:0`
 
+use std::sync::Arc;
+
+use clap::Parser;
+use tokenlife_server::api_error::{ApiError, json_bytes};
+use tokenlife_server::cli::ServeArgs;
+use tokenlife_server::static_files::StaticDirs;
+use tokenlife_server::{authorization, layers, listener, logging};
 use warp::Filter;
+use warp::http::{HeaderValue, StatusCode};
 
-#[tokio::main]
-async fn main() {
-    let body = serde_json::json!({
+/// The options of `tokenlife serve`; only the listener's are used.
+#[derive(Parser)]
+struct Bare {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Bare::parse().serve;
+    logging::to_stderr();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("bare: cannot start the runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bare: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    // whoami's answer for a token of the benchmark's shape, made once.
+    let body = serde_json::to_vec(&serde_json::json!({
         "username": "admin",
         "jwt_token_id": "2f1c7c3e-3a51-4c4e-9a5e-4f2b7e3c9d10",
         "jwt_token_description": "bench",
         "jwt_token_life": 3600,
         "jwt_token_life_remaining": 3599.123456,
         "expiry_status": "Valid",
-    })
-    .to_string();
-    let route = warp::path!("api" / "v1alpha" / "whoami")
-        .map(move || warp::reply::with_header(body.clone(), "content-type", "application/json"));
-    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("bare: cannot listen: {err}");
-            std::process::exit(1);
-        }
+    }))
+    .map_err(|err| err.to_string())?;
+    let whoami = warp::path!("api" / "v1alpha" / "whoami")
+        .and(warp::get())
+        .and(authorization())
+        .then(move |authorization: Option<HeaderValue>| {
+            let body = body.clone();
+            async move {
+                match bearer(authorization.as_ref()) {
+                    Ok(()) => json_bytes(StatusCode::OK, body),
+                    Err(err) => err.into_response(),
+                }
+            }
+        });
+    let defaults = StaticDirs::from_repo();
+    let dirs = StaticDirs {
+        www: args.www.unwrap_or(defaults.www),
+        pkg: args.pkg.unwrap_or(defaults.pkg),
     };
-    if let Ok(addr) = listener.local_addr() {
-        println!("listening on http://{addr}");
+    let app = layers(whoami, Arc::new(dirs));
+
+    let file_limit = listener::raise_file_limit().map_err(|err| err.to_string())?;
+    let wanted = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    let limits = listener::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: listener::connection_cap(wanted, file_limit),
+        shutdown_grace: args.shutdown_grace,
+    };
+    let tcp = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
+    let addr = tcp.local_addr().map_err(|err| err.to_string())?;
+    println!("listening on http://{addr}");
+    let service = hyper_util::service::TowerToHyperService::new(warp::service(app));
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    listener::serve(tcp, service, limits, stop).await;
+    Ok(())
+}
+
+/// The Bearer header read as `auth::bearer` reads it, up to the token: text, the scheme,
+/// a token after it.
+fn bearer(authorization: Option<&HeaderValue>) -> Result<(), ApiError> {
+    let value =
+        authorization.ok_or_else(|| ApiError::unauthorized_bearer("missing_credentials", None))?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::unauthorized_bearer(
+            "invalid_token",
+            Some("the Authorization header is not text"),
+        )
+    })?;
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::unauthorized_bearer("missing_credentials", None));
     }
-    warp::serve(route).incoming(listener).run().await;
+    Ok(())
 }

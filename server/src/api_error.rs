@@ -1,10 +1,14 @@
 //! The one error type of the API and the one place it becomes a response
-//! (`{"message", "error"}`), including every rejection warp itself can make.
+//! (`{"message", "error"}`), including every rejection warp itself can make. That place,
+//! [`ApiError::into_response`], is also the one place that logs the server's own
+//! failures ([`Failure`]): the store, signing and the OS random generator.
 
 use std::convert::Infallible;
 
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
+
+use crate::store::StoreError;
 
 /// Specter's message for every authentication failure (SPEC 5.1).
 pub const UNAUTHORIZED_MESSAGE: &str = "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.";
@@ -16,6 +20,39 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     headers: Vec<(header::HeaderName, String)>,
+    /// The server's own failure behind the answer, logged when the answer is made.
+    failure: Option<Failure>,
+}
+
+/// A failure of the server rather than of the request, with what the cause said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The store could not be read or written.
+    Storage(String),
+    /// A token could not be signed.
+    Signing(String),
+    /// The OS random generator failed.
+    Randomness(String),
+}
+
+impl Failure {
+    /// The log line's text: what failed.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Failure::Storage(_) => "storage failure",
+            Failure::Signing(_) => "signing failure",
+            Failure::Randomness(_) => "randomness failure",
+        }
+    }
+
+    /// What the cause said.
+    pub fn detail(&self) -> &str {
+        match self {
+            Failure::Storage(detail) | Failure::Signing(detail) | Failure::Randomness(detail) => {
+                detail
+            }
+        }
+    }
 }
 
 impl ApiError {
@@ -26,6 +63,7 @@ impl ApiError {
             code,
             message: message.into(),
             headers: Vec::new(),
+            failure: None,
         }
     }
 
@@ -84,14 +122,22 @@ impl ApiError {
         .with_header(header::RETRY_AFTER, retry_after.to_string())
     }
 
-    /// `503` when the store cannot be read or written.
-    pub fn unavailable(detail: &str) -> ApiError {
-        tracing::error!(error = detail, "storage failure");
-        ApiError::new(
+    /// `503` for a failure of the server itself (the store, signing, the random
+    /// generator), logged as what it is when the answer is made. The client is told to
+    /// try again later, in the same words whatever failed.
+    pub fn failure(failure: Failure) -> ApiError {
+        let mut error = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_unavailable",
             "The server cannot reach its storage right now; try again later.",
-        )
+        );
+        error.failure = Some(failure);
+        error
+    }
+
+    /// The server's own failure behind this answer, if there is one.
+    pub fn cause(&self) -> Option<&Failure> {
+        self.failure.as_ref()
     }
 
     /// The status this error answers with.
@@ -109,8 +155,12 @@ impl ApiError {
         self
     }
 
-    /// The response: `{"message", "error"}` with the status and headers.
+    /// The response: `{"message", "error"}` with the status and headers; the one place
+    /// where a failure of the server is logged.
     pub fn into_response(self) -> Response {
+        if let Some(failure) = &self.failure {
+            tracing::error!(error = failure.detail(), "{}", failure.what());
+        }
         let body = serde_json::json!({ "message": self.message, "error": self.code });
         let mut response = json_response(self.status, &body);
         for (name, value) in self.headers {
@@ -119,6 +169,15 @@ impl ApiError {
             }
         }
         response
+    }
+}
+
+/// Every store error the handlers do not answer in their own words is the store failing:
+/// `503`. (A duplicate description or an unknown user are answered by the handler that
+/// can meet them.)
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        ApiError::failure(Failure::Storage(err.to_string()))
     }
 }
 
@@ -211,3 +270,6 @@ fn quoted(text: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,9 +12,9 @@ use sha2::Sha256;
 use tokenlife_core::{Claims, VerifyOptions};
 use warp::http::{HeaderMap, HeaderValue};
 
-use crate::App;
 use crate::api_error::ApiError;
-use crate::store::{PasswordRecord, StoreError};
+use crate::app::App;
+use crate::store::PasswordRecord;
 use crate::throttle::{LocalThrottle, Throttle};
 
 mod hashing;
@@ -54,6 +54,12 @@ impl Passwords {
             throttle: LocalThrottle::default(),
             pool: HashPool::new(cpus)?,
         })
+    }
+
+    /// This process's failure counts, for a store that keeps none of its own (see
+    /// [`App::throttle`]).
+    pub fn local_throttle(&self) -> &LocalThrottle {
+        &self.throttle
     }
 
     /// A new Argon2id record of `password`, hashed on the hashing threads.
@@ -142,24 +148,14 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         return Err(ApiError::unauthorized_basic("invalid_credentials"));
     }
     let passwords = &app.passwords;
-    // A store that several servers share counts failures itself, so that a guesser
-    // cannot spread guesses over the servers.
-    let throttle: &dyn Throttle = match app.store.shared_throttle() {
-        Some(shared) => shared,
-        None => &passwords.throttle,
-    };
+    let throttle = app.throttle();
     // The record is read before the attempt is counted: a store that fails answers 503
     // without counting a check that never happened (a database restart must not lock
     // out the users who keep signing in through it).
-    let record = app
-        .store
-        .password(username)
-        .await
-        .map_err(|err| store_failure(&err))?;
+    let record = app.store.password(username).await?;
     throttle
         .begin(username, crate::clock::now_millis())
-        .await
-        .map_err(|err| store_failure(&err))?
+        .await?
         .map_err(|locked| ApiError::too_many_attempts(locked.retry_after))?;
     let slot = passwords.cache_slot(username, password);
     if let (Some(record), Some(slot)) = (&record, &slot) {
@@ -305,8 +301,7 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
             &claims.jwt_token_id,
             &verified.fingerprint,
         )
-        .await
-        .map_err(|err| store_failure(&err))?;
+        .await?;
     match held {
         Some(true) => Ok(Bearer { verified }),
         Some(false) => Err(ApiError::unauthorized_bearer(
@@ -317,8 +312,7 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
             let revoked = app
                 .store
                 .is_revoked(&claims.jwt_token_id, crate::clock::now_secs())
-                .await
-                .map_err(|err| store_failure(&err))?;
+                .await?;
             if revoked {
                 Err(ApiError::unauthorized_bearer(
                     "token_revoked",
@@ -332,11 +326,6 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
             }
         }
     }
-}
-
-/// A store failure as an answer.
-pub fn store_failure(err: &StoreError) -> ApiError {
-    ApiError::unavailable(&err.to_string())
 }
 
 /// Tokens whose signature, form and issuer passed, with their claims and fingerprint, so

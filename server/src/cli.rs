@@ -12,10 +12,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokenlife_core::Life;
 
+use crate::app::{App, Config};
 use crate::secrets::Algorithm;
 use crate::static_files::StaticDirs;
 use crate::store::{ImportedUser, JsonStore, NewUser, Op, PgStore, Store, StoreError};
-use crate::{App, Config, auth, routes, secrets};
+use crate::{auth, routes, secrets};
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
 #[derive(Debug, Parser)]

@@ -7,11 +7,11 @@ use tokenlife_core::{Claims, Life, TokenId, TokenRecord, expiry_status, remainin
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
-use crate::App;
 use crate::api_error::{
-    ApiError, json_bytes, json_response, payload_too_large, unsupported_media_type,
+    ApiError, Failure, json_bytes, json_response, payload_too_large, unsupported_media_type,
 };
-use crate::auth::{self, store_failure};
+use crate::app::App;
+use crate::auth;
 use crate::store::{Op, StoreError};
 
 mod cache;
@@ -58,7 +58,7 @@ async fn create_token_inner(
     let request = TokenRequest::from_json(&request, app.config.max_life)?;
     let mut random = [0u8; 16];
     getrandom::fill(&mut random)
-        .map_err(|err| ApiError::unavailable(&format!("no OS randomness: {err}")))?;
+        .map_err(|err| ApiError::failure(Failure::Randomness(err.to_string())))?;
     let id = TokenId::from_random_bytes(random);
     let now = crate::clock::now_secs();
     let mut claims = Claims::new(
@@ -76,7 +76,7 @@ async fn create_token_inner(
     let token = app
         .signer
         .sign(&claims)
-        .map_err(|err| ApiError::unavailable(&err.to_string()))?;
+        .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
     let record = TokenRecord::new(&claims, &token);
     let id = claims.jwt_token_id.clone();
     let op = Op::CreateToken {
@@ -95,7 +95,7 @@ async fn create_token_inner(
         Err(StoreError::UnknownUser) => {
             return Err(ApiError::unauthorized_basic("invalid_credentials"));
         }
-        Err(err) => return Err(store_failure(&err)),
+        Err(err) => return Err(err.into()),
     }
     Ok(json_response(
         StatusCode::CREATED,
@@ -334,11 +334,7 @@ pub async fn list_tokens(app: Arc<App>, headers: HeaderMap) -> Response {
     respond(
         async {
             let username = auth::basic(&app, &headers).await?;
-            let tokens = app
-                .store
-                .tokens(&username)
-                .await
-                .map_err(|err| store_failure(&err))?;
+            let tokens = app.store.tokens(&username).await?;
             if tokens.is_empty() {
                 return Err(ApiError::not_found(
                     "tokens_not_found",
@@ -375,8 +371,7 @@ pub async fn get_token(id: String, app: Arc<App>, headers: HeaderMap) -> Respons
             let record = app
                 .store
                 .token(&username, &id)
-                .await
-                .map_err(|err| store_failure(&err))?
+                .await?
                 .ok_or_else(|| ApiError::not_found("token_not_found", TOKEN_NOT_FOUND))?;
             let now = crate::clock::now();
             Ok(json_response(
@@ -410,7 +405,7 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
                     &json!({ "message": "Token deleted" }),
                 )),
                 Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
-                Err(err) => Err(store_failure(&err)),
+                Err(err) => Err(err.into()),
             }
         }
         .await,
@@ -501,11 +496,7 @@ pub async fn revoked(app: Arc<App>, headers: HeaderMap) -> Response {
     respond(
         async {
             let now = crate::clock::now_secs();
-            let list = app
-                .store
-                .revoked(now)
-                .await
-                .map_err(|err| store_failure(&err))?;
+            let list = app.store.revoked(now).await?;
             let revoked: Vec<Value> = list
                 .into_iter()
                 .map(|(id, exp)| json!({ "jwt_token_id": id, "exp": exp }))
@@ -529,6 +520,6 @@ pub async fn liveness() -> Response {
 pub async fn readyness(app: Arc<App>) -> Response {
     match app.store.ready().await {
         Ok(_) => json_response(StatusCode::OK, &json!({ "message": "i am ready" })),
-        Err(err) => store_failure(&err).into_response(),
+        Err(err) => ApiError::from(err).into_response(),
     }
 }

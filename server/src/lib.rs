@@ -10,50 +10,24 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use tokenlife_core::{Life, Signer, Verifier};
 use warp::Filter;
 use warp::http::Method;
 
 pub mod api_error;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod handlers;
 pub mod listener;
+pub mod logging;
 pub mod secrets;
 pub mod static_files;
 pub mod store;
 pub mod throttle;
 
+use app::App;
 use handlers::{Body, BodyError, MAX_BODY_BYTES};
-use store::Store;
-
-/// What a server is configured with.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The `iss` of every token, checked on every Bearer token.
-    pub issuer: String,
-    /// The longest life a token may be given.
-    pub max_life: Life,
-    /// The forward headers `/api/v1alpha/auth` reads.
-    pub forward_headers: handlers::ForwardHeaders,
-}
-
-/// Everything a request may need, shared by all of them.
-pub struct App {
-    /// The configuration.
-    pub config: Config,
-    /// Users and token records.
-    pub store: Arc<dyn Store>,
-    /// The signing key.
-    pub signer: Signer,
-    /// The verifier for the signing key, built once.
-    pub verifier: Verifier,
-    /// Password checks, their cache and throttle.
-    pub passwords: auth::Passwords,
-    /// Bearer tokens already verified.
-    pub verified: auth::VerifiedTokens,
-}
 
 /// The whole application: the API, the public endpoints and the web page, with every
 /// rejection turned into a JSON answer and one log line per request.
@@ -145,6 +119,24 @@ pub fn routes(
         .unify()
         .or(readyness)
         .unify();
+    layers(api, dirs)
+}
+
+/// What every answer goes through, around the API's routes: the web page and the package
+/// after them, every rejection turned into a JSON answer, the security headers, and one
+/// log line per request. (`examples/bare.rs` puts its bare route in the same layers, so
+/// that the benchmark's ratio measures the API's own work.)
+pub fn layers<A>(
+    api: A,
+    dirs: Arc<static_files::StaticDirs>,
+) -> impl Filter<Extract = (impl warp::Reply,), Error = Infallible> + Clone
+where
+    A: Filter<Extract = (warp::reply::Response,), Error = warp::Rejection>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
     api.or(static_files::routes(dirs))
         .unify()
         .recover(api_error::recover)
@@ -164,7 +156,7 @@ pub fn routes(
 
 /// The `Authorization` header if there is one: a cheap clone of the value, not of every
 /// header.
-fn authorization()
+pub fn authorization()
 -> impl Filter<Extract = (Option<warp::http::HeaderValue>,), Error = Infallible> + Clone {
     warp::header::value(warp::http::header::AUTHORIZATION.as_str())
         .map(Some)

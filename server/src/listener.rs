@@ -55,6 +55,39 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
+/// An error a service or a body may fail with.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What the accept loop serves: a hyper service of [`RequestBody`] requests, cloned for
+/// each connection, whose answers are sent from the connection's task. Every such service
+/// is one (`warp::service` wrapped in `hyper_util`'s `TowerToHyperService`, say).
+pub trait Service:
+    hyper::service::Service<
+        hyper::Request<RequestBody>,
+        Response = hyper::Response<Self::Body>,
+        Error: Into<BoxError>,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+    /// The answers' body.
+    type Body: Body<Data: Send, Error: Into<BoxError>> + Unpin + Send + 'static;
+}
+
+impl<S, B> Service for S
+where
+    S: hyper::service::Service<hyper::Request<RequestBody>, Response = hyper::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    B: Body<Data: Send, Error: Into<BoxError>> + Unpin + Send + 'static,
+{
+    type Body = B;
+}
+
 /// Raises the soft limit of open files to the hard limit; the resulting soft limit.
 ///
 /// # Errors
@@ -79,22 +112,12 @@ pub fn connection_cap(wanted: usize, file_limit: u64) -> usize {
 /// Serves `filter` on `listener` under `limits` until `shutdown` resolves, then stops
 /// accepting, closes idle connections and waits up to `limits.shutdown_grace` for the
 /// requests in flight.
-pub async fn serve<S, B>(
+pub async fn serve<S: Service>(
     listener: TcpListener,
     service: S,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
-) where
-    S: hyper::service::Service<hyper::Request<RequestBody>, Response = hyper::Response<B>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    S::Future: Send + 'static,
-    B: Body + Unpin + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) {
     let registry = Arc::new(Registry::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -180,24 +203,14 @@ async fn stop(mut tasks: JoinSet<()>, stop: &watch::Sender<bool>, limits: Limits
     }
 }
 
-async fn serve_connection<S, B>(
+async fn serve_connection<S: Service>(
     stream: TcpStream,
     service: S,
     conn: Arc<Conn>,
     registry: Arc<Registry>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
-) where
-    S: hyper::service::Service<hyper::Request<RequestBody>, Response = hyper::Response<B>>
-        + Clone
-        + Send
-        + 'static,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    S::Future: Send + 'static,
-    B: Body + Unpin + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) {
     let _registered = Registered {
         registry,
         id: conn.id,
@@ -525,7 +538,7 @@ impl RequestBody {
 
 impl Body for RequestBody {
     type Data = bytes::Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Error = BoxError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,

@@ -1,0 +1,52 @@
+//! The application's shared state: what a server is configured with ([`Config`]) and
+//! everything a request may need ([`App`]), built once by `tokenlife serve` and handed to
+//! [`crate::routes`]. It sits below the HTTP layer (routes, handlers, authentication) and
+//! above the store and core: it imports nothing from the crate root.
+
+use std::sync::Arc;
+
+use tokenlife_core::{Life, Signer, Verifier};
+
+use crate::auth::{Passwords, VerifiedTokens};
+use crate::handlers::ForwardHeaders;
+use crate::store::Store;
+use crate::throttle::Throttle;
+
+/// What a server is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The `iss` of every token, checked on every Bearer token.
+    pub issuer: String,
+    /// The longest life a token may be given.
+    pub max_life: Life,
+    /// The forward headers `/api/v1alpha/auth` reads.
+    pub forward_headers: ForwardHeaders,
+}
+
+/// Everything a request may need, shared by all of them.
+pub struct App {
+    /// The configuration.
+    pub config: Config,
+    /// Users and token records.
+    pub store: Arc<dyn Store>,
+    /// The signing key.
+    pub signer: Signer,
+    /// The verifier for the signing key, built once.
+    pub verifier: Verifier,
+    /// Password checks, their cache and this process's throttle.
+    pub passwords: Passwords,
+    /// Bearer tokens already verified.
+    pub verified: VerifiedTokens,
+}
+
+impl App {
+    /// The sign-in throttle: the store's when several servers share it (so that a guesser
+    /// cannot spread guesses over the servers), this process's otherwise. The one place
+    /// that tells the two apart; both are given the time by their caller.
+    pub fn throttle(&self) -> &dyn Throttle {
+        match self.store.shared_throttle() {
+            Some(shared) => shared,
+            None => self.passwords.local_throttle(),
+        }
+    }
+}
