@@ -143,6 +143,7 @@ impl<'a> Header<'a> {
 
     fn read(text: &'a str) -> json::Result<Header<'a>> {
         let (mut alg, mut kid, mut crit) = (None, None, None);
+        let mut registered = 0u8;
         let mut reader = json::Reader::new(text);
         reader.object(|r, name| match &*name {
             "alg" => json::once(&mut alg, "alg", r.text("alg")?),
@@ -153,6 +154,35 @@ impl<'a> Header<'a> {
             "crit" => {
                 let value = r.or_null(json::Reader::skip)?;
                 json::once(&mut crit, "crit", value)
+            }
+            // RFC 7515 section 4.1's other parameters, unused here but held to their types
+            // (as jsonwebtoken holds them; found by fuzz/fuzz_targets/token.rs).
+            // Each once, like alg, kid and crit.
+            "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256" | "x5c" | "jwk" => {
+                let bit = match &*name {
+                    "typ" => 1,
+                    "cty" => 2,
+                    "jku" => 4,
+                    "x5u" => 8,
+                    "x5t" => 16,
+                    "x5t#S256" => 32,
+                    "x5c" => 64,
+                    _ => 128,
+                };
+                if registered & bit != 0 {
+                    return Err(r.fault(format!("duplicate field `{name}`")));
+                }
+                registered |= bit;
+                match &*name {
+                    "x5c" => r.or_null(|r| r.strings("x5c")).map(drop),
+                    "jwk" => r
+                        .or_null(|r| match r.skip()? {
+                            jwk if jwk.starts_with('{') => Ok(()),
+                            _ => Err(r.fault("`jwk` must be an object")),
+                        })
+                        .map(drop),
+                    _ => r.or_null(|r| r.text(&name)).map(drop),
+                }
             }
             _ => r.skip().map(drop),
         })?;

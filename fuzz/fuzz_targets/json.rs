@@ -91,7 +91,11 @@ fuzz_target!(|data: &[u8]| {
 
     let ours = fuzzing::read_claims(text);
     let slow = fuzzing::read_claims_slow(text);
-    assert_eq!(ours, slow, "the signer's fast path and the reader differ");
+    assert_eq!(
+        ours.as_ref().ok(),
+        slow.as_ref().ok(),
+        "the signer's fast path and the reader differ"
+    );
     let theirs = serde_json::from_str::<SpecClaims>(text);
     match (&ours, &theirs) {
         (Ok(claims), Ok(spec)) => assert_eq!(claims, &spec_claims(spec)),

@@ -141,10 +141,19 @@ fn readings(path: &[u8]) -> Vec<Vec<Vec<u8>>> {
 }
 
 fuzz_target!(|input: Input| {
-    let path = input.pattern.path();
     let pattern = match input.pattern_method {
-        Some(m) => format!("{} {path}", METHODS[usize::from(m) % METHODS.len()]),
-        None => path.clone(),
+        Some(m) => format!(
+            "{} {}",
+            METHODS[usize::from(m) % METHODS.len()],
+            input.pattern.path()
+        ),
+        None => input.pattern.path(),
+    };
+    // A pattern is trimmed, then split at its first space into method and path
+    // (scope.rs's module comment).
+    let (pattern_method, path) = match pattern.trim().split_once(' ') {
+        Some((method, path)) => (Some(method), path.trim()),
+        None => (None, pattern.trim()),
     };
     let method = METHODS[usize::from(input.method) % METHODS.len()];
     let target = input.target.path();
@@ -155,8 +164,7 @@ fuzz_target!(|input: Input| {
         return;
     }
     assert!(scope::resolve_path(&target).is_ok(), "{target:?}");
-    if input.pattern_method.is_some() {
-        let (want, _) = pattern.split_once(' ').expect("method and path");
+    if let Some(want) = pattern_method {
         assert!(want.eq_ignore_ascii_case(method), "{pattern:?} {method}");
     }
     // The pattern's literal prefix, decoded once; a trailing slash does not matter.
