@@ -26,7 +26,10 @@ fn token(header: &str, claims: &str) -> String {
     );
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).expect("any key length");
     mac.update(input.as_bytes());
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
 }
 
 fn verify(header: &str, claims: &str) -> Result<(), String> {
