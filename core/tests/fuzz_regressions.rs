@@ -84,3 +84,14 @@ fn a_second_aud_claim_is_refused() {
     // Other unknown members may repeat, as serde's derive lets them.
     assert_eq!(verify(header, &claims(r#","x":1,"x":2"#)), Ok(()));
 }
+
+#[test]
+fn a_negative_nbf_is_refused() {
+    // fuzz/fuzz_targets/token.rs: `"nbf": -65719` was accepted (any time is after it);
+    // jsonwebtoken refuses it, its times being unsigned.
+    let header = r#"{"alg":"HS256"}"#;
+    let err = verify(header, &claims(r#","nbf":-65719"#)).expect_err("negative nbf");
+    assert!(err.starts_with("malformed"), "{err}");
+    assert_eq!(verify(header, &claims(r#","nbf":0"#)), Ok(()));
+    assert_eq!(verify(header, &claims(r#","nbf":null"#)), Ok(()));
+}
