@@ -2,13 +2,14 @@
 # Installs what building (`setup.sh build`) or testing (`setup.sh test`) needs, skipping
 # whatever is already there: the wasm32 target, the wasm-bindgen CLI pinned to the crate's
 # version, binaryen's wasm-opt (npm, wasm/tools), and for tests Debian's chromium, wrk and
-# postgresql, and the npm packages.
+# postgresql, nightly Rust and cargo-fuzz (the fuzz targets), and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
 
 # Keep in step with `wasm-bindgen = "=..."` in Cargo.toml.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -40,6 +41,15 @@ if [ "$what" = test ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}"
+  fi
+  # The fuzz targets (fuzz/, scripts/fuzz.sh) need nightly and cargo-fuzz.
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    say "installing the nightly toolchain (fuzzing)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about two minutes, once)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
   fi
   for dir in tests/js tests/browser; do
     if [ -f "$dir/package-lock.json" ]; then

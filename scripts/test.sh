@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every suite: Rust (core, server end-to-end on
-# the JSON store, then again on PostgreSQL), the npm package in Node and in workerd, the
-# web page in headless Chromium.
+# the JSON store, then again on PostgreSQL), every fuzz target for 20 seconds, the npm
+# package in Node and in workerd, the web page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -17,6 +17,9 @@ cargo build -p tokenlife-core --target wasm32-unknown-unknown
 
 say "Rust tests (core, server end to end)"
 cargo test --workspace
+
+say "fuzz targets, 20 seconds each (scripts/fuzz.sh runs them longer)"
+nice bash scripts/fuzz.sh 20
 
 say "server end to end on PostgreSQL (a throwaway cluster)"
 bash scripts/with-postgres.sh cargo test -p tokenlife-server --test e2e

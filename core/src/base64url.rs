@@ -30,6 +30,18 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 /// buffer kept between calls is not zeroed each time. On failure, what lies from `at` on
 /// is unspecified.
 pub(crate) fn decode_at(input: &[u8], out: &mut Vec<u8>, at: usize) -> Option<Range<usize>> {
+    decode_at_with(input, out, at, wide::decode_blocks)
+}
+
+/// [`decode_at`] with the given decoder of whole 16-character blocks: natively the fuzzer
+/// and the tests pass the wasm one ([`simd::decode_blocks`], emulated).
+#[inline(always)]
+pub(crate) fn decode_at_with(
+    input: &[u8],
+    out: &mut Vec<u8>,
+    at: usize,
+    blocks: fn(&[u8], &mut [u8]) -> Option<usize>,
+) -> Option<Range<usize>> {
     let tail = match input.len() % 4 {
         0 => 0,
         2 => 1,
@@ -40,15 +52,21 @@ pub(crate) fn decode_at(input: &[u8], out: &mut Vec<u8>, at: usize) -> Option<Ra
     if out.len() < end {
         out.resize(end, 0);
     }
-    decode_exact(input, tail, &mut out[at..end])?;
+    decode_exact(input, tail, &mut out[at..end], blocks)?;
     Some(at..end)
 }
 
 /// [`decode`] into `out`, which has exactly the room the bytes need.
-fn decode_exact(input: &[u8], tail: usize, out: &mut [u8]) -> Option<()> {
+#[inline(always)]
+fn decode_exact(
+    input: &[u8],
+    tail: usize,
+    out: &mut [u8],
+    blocks: fn(&[u8], &mut [u8]) -> Option<usize>,
+) -> Option<()> {
     let (body, rest) = out.split_at_mut(input.len() / 4 * 3);
     let groups = &input[..input.len() / 4 * 4];
-    let done = wide::decode_blocks(groups, body)?;
+    let done = blocks(groups, body)?;
     let mut chunks = input[done..].chunks_exact(4);
     for (src, dst) in (&mut chunks).zip(body[done / 4 * 3..].chunks_exact_mut(3)) {
         let a = DECODE[usize::from(src[0])];
@@ -100,6 +118,9 @@ mod wide {
     }
 }
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use simd as wide;
+
 /// 16 characters at a time with wasm SIMD, after Wojciech Muła's vectorised base64
 /// ("Faster Base64 Encoding and Decoding Using AVX2 Instructions", Muła and Lemire),
 /// adapted to the URL-safe alphabet.
@@ -109,9 +130,19 @@ mod wide {
 /// by high nibble, gives the offset from character to sextet (`_`, the one character
 /// whose row it shares with others, is set apart by comparison). Four sextets are then
 /// packed into three bytes per 32-bit lane with one shift-or and one dot product.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod wide {
+///
+/// Natively (tests, fuzzing) the same code runs on `simd_emu`'s emulation of the operations.
+#[cfg(any(
+    test,
+    feature = "fuzzing",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+pub(crate) mod simd {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     use core::arch::wasm32::*;
+
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    use crate::simd_emu::*;
 
     /// Decodes the whole 16-character blocks at the start of `input` into `out`, 12 bytes
     /// each; returns how many characters it took, or `None` when one of them is outside
@@ -230,7 +261,7 @@ mod wide {
 }
 #[cfg(test)]
 mod tests {
-    use super::{decode_at, encode};
+    use super::{decode_at, decode_at_with, encode, simd};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -244,6 +275,11 @@ mod tests {
             let range = decode_at(text.as_bytes(), &mut out, 6);
             assert_eq!(range, Some(6..6 + len), "{len}");
             assert_eq!(&out[6..], &data[..len], "{len}");
+            // The wasm SIMD decoder (emulated natively).
+            let mut wide = b"before".to_vec();
+            let range = decode_at_with(text.as_bytes(), &mut wide, 6, simd::decode_blocks);
+            assert_eq!(range, Some(6..6 + len), "{len}");
+            assert_eq!(wide, out, "{len}");
         }
         // Into a buffer kept between calls: the bytes land at `at`, what follows stays.
         let mut kept = vec![7u8; 1000];

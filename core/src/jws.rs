@@ -119,6 +119,27 @@ fn trim(token: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// A bit of its own for each of RFC 7515 section 4.1's parameters that core does not use,
+/// and what is wrong with `value` (its JSON text) for it, if anything.
+fn registered_parameter(name: &str, value: &str) -> (u8, Option<&'static str>) {
+    let string = || serde_json::from_str::<Option<String>>(value).is_ok();
+    let (bit, ok) = match name {
+        "typ" => (1, string()),
+        "cty" => (2, string()),
+        "jku" => (4, string()),
+        "x5u" => (8, string()),
+        "x5t" => (16, string()),
+        "x5t#S256" => (32, string()),
+        "x5c" => (
+            64,
+            serde_json::from_str::<Option<Vec<String>>>(value).is_ok(),
+        ),
+        _ => (128, value == "null" || value.starts_with('{')),
+    };
+    let problem = "a header parameter of RFC 7515 does not have its type";
+    (bit, (!ok).then_some(problem))
+}
+
 /// Decodes a JSON part to a `&str` once, so that serde_json need not re-check the UTF-8
 /// of every string in it.
 pub(crate) fn utf8<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, Error> {
@@ -132,6 +153,12 @@ pub(crate) struct Header<'a> {
     /// Extensions the issuer says must be understood, as JSON text. Core understands
     /// none, so any `crit` makes the token unusable (RFC 7515 section 4.1.11).
     pub crit: Option<&'a str>,
+    /// The first of RFC 7515 section 4.1's other parameters that is named twice or does
+    /// not have its type (`typ` a string, `x5c` a list of strings, `jwk` an object...).
+    /// Core uses none of them, but a verified token must have them right, as jsonwebtoken
+    /// requires (found by fuzz/fuzz_targets/token.rs); [`Header::reject_crit`] refuses it.
+    /// Kept apart from reading, which takes what serde_json takes (`json/tests.rs`).
+    pub mistyped: Option<&'static str>,
 }
 
 impl<'a> Header<'a> {
@@ -143,6 +170,7 @@ impl<'a> Header<'a> {
 
     fn read(text: &'a str) -> json::Result<Header<'a>> {
         let (mut alg, mut kid, mut crit) = (None, None, None);
+        let (mut registered, mut mistyped) = (0u8, None);
         let mut reader = json::Reader::new(text);
         reader.object(|r, name| match &*name {
             "alg" => json::once(&mut alg, "alg", r.text("alg")?),
@@ -154,6 +182,20 @@ impl<'a> Header<'a> {
                 let value = r.or_null(json::Reader::skip)?;
                 json::once(&mut crit, "crit", value)
             }
+            // RFC 7515 section 4.1's other parameters, unused here: checked and noted.
+            "typ" | "cty" | "jku" | "x5u" | "x5t" | "x5t#S256" | "x5c" | "jwk" => {
+                let value = r.skip()?;
+                let (bit, problem) = registered_parameter(&name, value);
+                if mistyped.is_none() {
+                    mistyped = if registered & bit != 0 {
+                        Some("a header parameter of RFC 7515 is named twice")
+                    } else {
+                        problem
+                    };
+                }
+                registered |= bit;
+                Ok(())
+            }
             _ => r.skip().map(drop),
         })?;
         reader.end()?;
@@ -161,10 +203,14 @@ impl<'a> Header<'a> {
             alg: json::required(alg, "alg")?,
             kid: kid.flatten(),
             crit: crit.flatten(),
+            mistyped,
         })
     }
 
     pub fn reject_crit(&self) -> Result<(), Error> {
+        if let Some(problem) = self.mistyped {
+            return Err(Error::malformed(problem));
+        }
         match &self.crit {
             None => Ok(()),
             Some(crit) => Err(Error::malformed(format!(

@@ -24,12 +24,27 @@ mod jws;
 mod keys;
 mod life;
 pub mod scope;
-// SHA-256 for wasm with SIMD (keys.rs); compiled for the tests everywhere.
-#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+// SHA-256 for wasm with SIMD (keys.rs); compiled for the tests and the fuzzer everywhere.
+#[cfg(any(
+    test,
+    feature = "fuzzing",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 mod sha256;
+// The wasm SIMD operations emulated, so that the tests and the fuzzer run the wasm-only code.
 mod sign;
+#[cfg(all(
+    any(test, feature = "fuzzing"),
+    not(all(target_arch = "wasm32", target_feature = "simd128"))
+))]
+mod simd_emu;
 mod time;
 mod verify;
+
+// Core's private parts for the fuzz targets of fuzz/ (not an API: no stability promised).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use claims::{Claims, ClaimsRef, TokenId, TokenRecord, fingerprint};
 pub use error::{Error, ErrorKind};

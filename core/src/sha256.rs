@@ -113,9 +113,18 @@ fn compress_block(state: &mut [u32; 8], block: &[u8; 64]) {
     simd::compress_block(state, block);
 }
 
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd {
+// Natively (tests, fuzzing) the same code runs on `simd_emu`'s emulation of the operations.
+#[cfg(any(
+    test,
+    feature = "fuzzing",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+pub(crate) mod simd {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     use core::arch::wasm32::*;
+
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    use crate::simd_emu::*;
 
     /// The message schedule four words at a time, in the manner of sha2's wasm backend
     /// (Intel's SSE approach): `sigma0` for four words at once, then `sigma1` in two
@@ -165,7 +174,7 @@ mod simd {
         i8x16_shuffle::<3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12>(raw, raw)
     }
 
-    pub(super) fn compress_block(state: &mut [u32; 8], block: &[u8; 64]) {
+    pub(crate) fn compress_block(state: &mut [u32; 8], block: &[u8; 64]) {
         let mut x = [
             load(&block[0..16]),
             load(&block[16..32]),
@@ -207,8 +216,14 @@ mod tests {
             let blocks: Vec<[u8; 64]> = (0..3).map(|_| [0u8; 64].map(|_| next() as u8)).collect();
             let mut theirs = state;
             compress256(&mut theirs, &blocks);
+            let mut simd = state;
             super::compress(&mut state, &blocks);
             assert_eq!(state, theirs);
+            // The wasm SIMD schedule (emulated natively).
+            for block in &blocks {
+                super::simd::compress_block(&mut simd, block);
+            }
+            assert_eq!(simd, theirs);
         }
     }
 }

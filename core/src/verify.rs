@@ -397,6 +397,11 @@ fn check_times(exp: i64, nbf: Option<i64>, options: &VerifyOptions<'_>) -> Resul
         }
         .into());
     }
+    // A negative `nbf` (before 1970) is no time an issuer means; jsonwebtoken refuses it
+    // as malformed (its times are unsigned), and so does core (found by fuzz/).
+    if nbf.is_some_and(|nbf| nbf < 0) {
+        return Err(Error::malformed("claims: `nbf` is negative"));
+    }
     if let Some(nbf) = nbf
         && options.now + leeway < nbf as f64
     {

@@ -1,0 +1,148 @@
+//! The JSON reader of core (`core/src/json.rs`) against serde_json: for any text, the
+//! header, the claims (with and without the signer's fast path), `inspect`'s loose claims
+//! and a skipped value are accepted by both or refused by both, with the same values.
+//!
+//! The one documented difference (json.rs's module comment): the top level must be an
+//! object, where serde would also take a struct as an array; such texts must be refused.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use tokenlife_core::Claims;
+use tokenlife_core::fuzzing;
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default, borrow)]
+    crit: Option<&'a RawValue>,
+}
+
+/// The SPEC's claims as serde reads them: every one required but the last two.
+#[derive(Deserialize)]
+struct SpecClaims {
+    username: String,
+    jwt_token_id: String,
+    jwt_token_description: String,
+    iat: i64,
+    exp: i64,
+    sub: String,
+    jti: String,
+    iss: String,
+    #[serde(default)]
+    jwt_token_endpoints: Option<Vec<String>>,
+    #[serde(default)]
+    nbf: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Loose {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    jwt_token_id: Option<String>,
+    #[serde(default)]
+    jti: Option<String>,
+    #[serde(default)]
+    jwt_token_description: Option<String>,
+    iat: i64,
+    exp: i64,
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // serde takes a struct as an array too; core only as an object (documented above).
+    let array = text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('[');
+
+    let ours = fuzzing::skip_value(text);
+    let theirs = serde_json::from_str::<IgnoredAny>(text);
+    assert_eq!(ours.is_ok(), theirs.is_ok(), "skip: {ours:?} vs {theirs:?}");
+    if let Ok(value) = ours {
+        assert_eq!(value, text.trim_matches([' ', '\t', '\n', '\r']));
+    }
+
+    let ours = fuzzing::read_header(text);
+    let theirs = serde_json::from_str::<Header>(text);
+    match (&ours, &theirs) {
+        (Ok((alg, kid, crit)), Ok(header)) => {
+            assert_eq!(alg, &header.alg);
+            assert_eq!(kid, &header.kid);
+            assert_eq!(crit.as_deref(), header.crit.map(RawValue::get));
+        }
+        (Err(_), Ok(_)) if array => {}
+        (ours, theirs) => assert_eq!(
+            ours.is_ok(),
+            theirs.is_ok(),
+            "header: {ours:?} vs {:?}",
+            theirs.as_ref().err()
+        ),
+    }
+
+    let ours = fuzzing::read_claims(text);
+    let slow = fuzzing::read_claims_slow(text);
+    assert_eq!(
+        ours.as_ref().ok(),
+        slow.as_ref().ok(),
+        "the signer's fast path and the reader differ"
+    );
+    let theirs = serde_json::from_str::<SpecClaims>(text);
+    match (&ours, &theirs) {
+        (Ok(claims), Ok(spec)) => assert_eq!(claims, &spec_claims(spec)),
+        (Err(_), Ok(_)) if array => {}
+        (ours, theirs) => assert_eq!(
+            ours.is_ok(),
+            theirs.is_ok(),
+            "claims: {ours:?} vs {:?}",
+            theirs.as_ref().err()
+        ),
+    }
+
+    let ours = fuzzing::read_loose(text);
+    let theirs = serde_json::from_str::<Loose>(text);
+    match (&ours, &theirs) {
+        (Ok((names, iat, exp)), Ok(loose)) => {
+            let expected = [
+                &loose.username,
+                &loose.sub,
+                &loose.jwt_token_id,
+                &loose.jti,
+                &loose.jwt_token_description,
+            ];
+            assert_eq!(names.iter().collect::<Vec<_>>(), expected);
+            assert_eq!((*iat, *exp), (loose.iat, loose.exp));
+        }
+        (Err(_), Ok(_)) if array => {}
+        (ours, theirs) => assert_eq!(
+            ours.is_ok(),
+            theirs.is_ok(),
+            "loose claims: {ours:?} vs {:?}",
+            theirs.as_ref().err()
+        ),
+    }
+});
+
+fn spec_claims(spec: &SpecClaims) -> Claims {
+    Claims {
+        username: spec.username.clone(),
+        jwt_token_id: spec.jwt_token_id.clone(),
+        jwt_token_description: spec.jwt_token_description.clone(),
+        iat: spec.iat,
+        exp: spec.exp,
+        sub: spec.sub.clone(),
+        jti: spec.jti.clone(),
+        iss: spec.iss.clone(),
+        jwt_token_endpoints: spec.jwt_token_endpoints.clone(),
+        nbf: spec.nbf,
+    }
+}
