@@ -14,8 +14,8 @@
 # docs/mutants.md, so every mutant reported as missed is a test to write.
 #
 # Environment: MUTANTS_JOBS (default 1: the machine is shared), MUTANTS_OUT (default
-# target/mutants; the report is in $MUTANTS_OUT/mutants.out), CARGO_TARGET_DIR (default
-# target/mutants-build, kept between runs so that dependencies are built once),
+# target/mutants; the report is in $MUTANTS_OUT/mutants.out), CARGO_TARGET_DIR (default,
+# with one job, target/mutants-build, kept between runs so that dependencies are built once),
 # PROPTEST_CASES (default 256 for every property test, the JSON reader's 3000 included).
 # Exit status: cargo-mutants' own (0 all caught, 2 some missed, 3 some timed out, 4 the
 # tests fail without any mutant).
@@ -28,7 +28,15 @@ if ! command -v cargo-mutants >/dev/null 2>&1; then
 fi
 
 out=${MUTANTS_OUT:-target/mutants}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/mutants-build}
+jobs=${MUTANTS_JOBS:-1}
+# One target directory kept between runs, so that dependencies are built once. Only for
+# one job at a time: the copies of the tree that cargo-mutants builds in parallel give
+# core's artifacts the same names, so jobs sharing one target directory test each other's
+# mutants. With more jobs each copy builds in its own (cold) target directory; two runs at
+# once need a CARGO_TARGET_DIR each.
+if [ "$jobs" = 1 ]; then
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/mutants-build}
+fi
 # Every mutant runs every test: the property tests at 256 cases rather than the 3000 of the
 # JSON reader's, which would take half a minute a mutant on their own.
 export PROPTEST_CASES=${PROPTEST_CASES:-256}
@@ -46,7 +54,7 @@ fi
 
 started=$(date +%s)
 status=0
-nice -n 10 cargo mutants --package tokenlife-core --jobs "${MUTANTS_JOBS:-1}" \
+nice -n 10 cargo mutants --package tokenlife-core --jobs "$jobs" \
     --output "$out" "$@" || status=$?
 elapsed=$(($(date +%s) - started))
 

@@ -10,6 +10,8 @@ use serde_json::value::RawValue;
 
 use crate::ClaimsRef;
 
+mod rules;
+
 /// What `jws::Header` read with serde, before the reader.
 #[derive(Debug, Deserialize)]
 struct SerdeHeader<'a> {
