@@ -15,6 +15,7 @@ use crate::auth::{self, store_failure};
 use crate::store::{Op, StoreError};
 
 mod forward;
+pub mod openapi;
 
 pub use forward::{ForwardHeaders, REFUSED as FORWARD_HEADERS_REFUSED};
 

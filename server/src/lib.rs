@@ -115,6 +115,10 @@ pub fn routes(
         .and(warp::get())
         .and(with_app.clone())
         .then(handlers::jwks);
+    let openapi = warp::path!("api" / "v1alpha" / "openapi.json")
+        .and(warp::get())
+        .and(headers)
+        .then(handlers::openapi::document);
     let liveness = warp::path!("api" / "healthz" / "liveness")
         .and(warp::get())
         .then(handlers::liveness);
@@ -142,11 +146,15 @@ pub fn routes(
         .or(liveness)
         .unify()
         .or(readyness)
+        .unify()
+        .or(openapi)
         .unify();
     api.or(static_files::routes(dirs))
         .unify()
         .recover(api_error::recover)
         .unify()
+        .and(warp::path::full())
+        .map(api_error::with_allow)
         .map(static_files::secure)
         .with(warp::log::custom(|info| {
             // Paths carry token ids at most, never tokens, passwords or keys.
