@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every suite: Rust (core, server end-to-end on
-# the JSON store, then again on PostgreSQL), the npm package in Node and in workerd, the
-# web page in headless Chromium.
+# the JSON store, then again on PostgreSQL), Schemathesis on the API, the npm package in
+# Node and in workerd, the web page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -20,6 +20,9 @@ cargo test --workspace
 
 say "server end to end on PostgreSQL (a throwaway cluster)"
 bash scripts/with-postgres.sh cargo test -p tokenlife-server --test e2e
+
+say "Schemathesis against a live server (docs/openapi.json)"
+bash scripts/schemathesis.sh
 
 say "the npm package"
 bash scripts/build-wasm.sh --check
