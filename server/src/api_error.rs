@@ -185,9 +185,10 @@ pub async fn recover(rejection: warp::Rejection) -> Result<Response, Infallible>
 /// rejection that made the `405` does not know its path, so this runs after [`recover`]).
 pub fn with_allow(mut response: Response, path: warp::path::FullPath) -> Response {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allowed(path.as_str())));
+        response.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static(allowed(path.as_str())),
+        );
     }
     response
 }
