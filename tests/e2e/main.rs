@@ -6,6 +6,7 @@ mod api;
 mod commands;
 mod durability;
 mod harness;
+mod openapi;
 mod replicas;
 mod security_auth;
 mod security_net;
