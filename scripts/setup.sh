@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building (`setup.sh build`) or testing (`setup.sh test`) needs, skipping
 # whatever is already there: the wasm32 target, the wasm-bindgen CLI pinned to the crate's
-# version, binaryen's wasm-opt (npm, wasm/tools), and for tests Debian's chromium, wrk and
-# postgresql, nightly Rust and cargo-fuzz (the fuzz targets), and the npm packages.
+# version, binaryen's wasm-opt (npm, wasm/tools), and for tests Debian's chromium, wrk,
+# postgresql and python3-venv, nightly Rust and cargo-fuzz (the fuzz targets), Schemathesis
+# (PyPI) and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -35,6 +36,7 @@ if [ "$what" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v wrk >/dev/null || missing+=(wrk)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]} from Debian"
@@ -51,6 +53,8 @@ if [ "$what" = test ]; then
     say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about two minutes, once)"
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
   fi
+  # Schemathesis, pinned, in tests/schemathesis/.venv.
+  bash scripts/schemathesis.sh --install
   for dir in tests/js tests/browser; do
     if [ -f "$dir/package-lock.json" ]; then
       say "npm ci in $dir"

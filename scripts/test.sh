@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every suite: Rust (core, server end-to-end on
-# the JSON store, then again on PostgreSQL), every fuzz target for 20 seconds, the npm
-# package in Node and in workerd, the web page in headless Chromium.
+# the JSON store, then again on PostgreSQL), every fuzz target for 20 seconds, Schemathesis
+# on the API, the npm package in Node and in workerd, the web page in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -23,6 +23,9 @@ nice bash scripts/fuzz.sh 20
 
 say "server end to end on PostgreSQL (a throwaway cluster)"
 bash scripts/with-postgres.sh cargo test -p tokenlife-server --test e2e
+
+say "Schemathesis against a live server (docs/openapi.json)"
+bash scripts/schemathesis.sh
 
 say "the npm package, from its packed tarball (Node, workerd, tsc, bundlers in Chromium, Deno, Bun)"
 bash scripts/build-wasm.sh --check

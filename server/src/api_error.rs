@@ -240,6 +240,33 @@ pub async fn recover(rejection: warp::Rejection) -> Result<Response, Infallible>
     Ok(error.into_response())
 }
 
+/// Gives a `405` the `Allow` header RFC 9110 requires: the methods the path serves (the
+/// rejection that made the `405` does not know its path, so this runs after [`recover`]).
+pub fn with_allow(mut response: Response, path: warp::path::FullPath) -> Response {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        response.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static(allowed(path.as_str())),
+        );
+    }
+    response
+}
+
+/// The methods a path is served with, as the routes of `lib.rs` (and
+/// `docs/openapi.json`, which the end-to-end tests hold to the answers) list them.
+fn allowed(path: &str) -> &'static str {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    match path.strip_prefix("/api/v1alpha/") {
+        Some("token") => "GET, POST",
+        Some(rest) if rest.starts_with("token/") => "GET, DELETE",
+        Some("auth") => "GET, HEAD, POST",
+        Some(_) => "GET",
+        None if path.starts_with("/api/") || path.starts_with("/.well-known/") => "GET",
+        // The page and the package.
+        None => "GET, HEAD",
+    }
+}
+
 /// `413` for bodies over 64 KiB.
 pub fn payload_too_large() -> ApiError {
     ApiError::new(

@@ -16,6 +16,7 @@ use crate::store::{Op, StoreError};
 
 mod cache;
 mod forward;
+pub mod openapi;
 
 pub use forward::{ForwardHeaders, REFUSED as FORWARD_HEADERS_REFUSED};
 

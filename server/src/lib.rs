@@ -91,6 +91,10 @@ pub fn routes(
         .and(with_app.clone())
         .and(headers)
         .then(handlers::jwks);
+    let openapi = warp::path!("api" / "v1alpha" / "openapi.json")
+        .and(warp::get())
+        .and(headers)
+        .then(handlers::openapi::document);
     let liveness = warp::path!("api" / "healthz" / "liveness")
         .and(warp::get())
         .then(handlers::liveness);
@@ -118,6 +122,8 @@ pub fn routes(
         .or(liveness)
         .unify()
         .or(readyness)
+        .unify()
+        .or(openapi)
         .unify();
     layers(api, dirs)
 }
@@ -141,6 +147,8 @@ where
         .unify()
         .recover(api_error::recover)
         .unify()
+        .and(warp::path::full())
+        .map(api_error::with_allow)
         .map(static_files::secure)
         .with(warp::log::custom(|info| {
             // Paths carry token ids at most, never tokens, passwords or keys.

@@ -389,7 +389,10 @@ impl Client {
         let _ = stream.write_all(&bytes);
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
-        parse_response(&raw)
+        let response = parse_response(&raw)?;
+        // Every answer is held to docs/openapi.json.
+        crate::openapi::check(method, path, &response);
+        Some(response)
     }
 
     pub fn get(&self, path: &str, headers: &[(String, String)]) -> Response {

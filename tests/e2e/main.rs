@@ -7,6 +7,7 @@ mod caching;
 mod commands;
 mod durability;
 mod harness;
+mod openapi;
 mod replicas;
 mod security_auth;
 mod security_net;
