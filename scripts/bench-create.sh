@@ -13,10 +13,13 @@
 #
 # PostgreSQL runs on the throwaway cluster of scripts/with-postgres.sh (the script calls
 # itself once inside it); without PostgreSQL installed its rows are left out.
-# CREATES and CLIENTS (default 64) can be set. Takes about three minutes after the build.
+# CREATES and CLIENTS (default 64) can be set; SIZES (default "100 10000 100000"), STORES=json
+# (the JSON store only) and LOGS=DIR (keep each server's log there) are for finding out why.
+# Takes about three minutes after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${TOKENLIFE_TEST_PG:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+if [ "${STORES:-}" != json ] && [ -z "${TOKENLIFE_TEST_PG:-}" ] &&
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   exec bash scripts/with-postgres.sh bash "$0" "$@"
 fi
 CREATES=${CREATES:-10000}
@@ -52,7 +55,7 @@ stop_last() { kill "${PIDS[-1]}" 2>/dev/null || true; wait "${PIDS[-1]}" 2>/dev/
 
 BASIC="Basic $(printf 'bench:bench-password' | base64)"
 declare -A RATE P50 P99 ERRS
-STORES="json"
+STORES=json
 [ -n "${TOKENLIFE_TEST_PG:-}" ] && STORES="json postgres"
 for store in $STORES; do
   for n in $SIZES; do
@@ -64,13 +67,14 @@ for store in $STORES; do
       where=(--store "${TOKENLIFE_TEST_PG%/*}/bench$n")
     fi
     echo "bench-password" | env RUST_LOG=warn "$BIN" "${where[@]}" seed bench "$n" >/dev/null
-    start "$store$n" env RUST_LOG=warn "$BIN" "${where[@]}" serve --listen 127.0.0.1:0
+    start "$store$n" env RUST_LOG="${RUST_LOG:-warn}" "$BIN" "${where[@]}" serve --listen 127.0.0.1:0
     # One create first, so the password check is cached and the pool warm.
     curl -sf -H "Authorization: $BASIC" -H 'Content-Type: application/json' \
       -d '{"jwt_token_description":"warm-up","jwt_token_life":"1s"}' \
       "http://127.0.0.1:$PORT/api/v1alpha/token/" -o /dev/null
     line=$("$LOAD" "$PORT" "$BASIC" "$CLIENTS" "$CREATES")
     stop_last
+    [ -n "${LOGS:-}" ] && cp "$WORK/$store$n.err" "$LOGS/$store$n.log"
     field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$line"; }
     RATE[$store$n]=$(field rate); P50[$store$n]=$(field p50_ms)
     P99[$store$n]=$(field p99_ms); ERRS[$store$n]=$(field errors)
