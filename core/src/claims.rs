@@ -312,6 +312,7 @@ impl std::fmt::Display for TokenId {
 /// let record = TokenRecord::new(&claims, "header.payload.signature");
 /// assert!(record.matches("header.payload.signature"));
 /// assert!(!record.matches("header.payload.other"));
+/// assert!(record.matches_fingerprint(&tokenlife_core::fingerprint("header.payload.signature")));
 /// # Ok::<(), tokenlife_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -346,8 +347,15 @@ impl TokenRecord {
 
     /// Whether `token` is the very token this record was made for (constant time).
     pub fn matches(&self, token: &str) -> bool {
+        self.matches_fingerprint(&fingerprint(token))
+    }
+
+    /// Whether `fingerprint` (of a token, by [`fingerprint`]) is this record's, compared
+    /// in constant time so that the time taken tells nothing of the stored one: how both
+    /// stores judge a Bearer token, whose fingerprint the server computes once.
+    pub fn matches_fingerprint(&self, fingerprint: &str) -> bool {
         use subtle::ConstantTimeEq;
-        fingerprint(token)
+        fingerprint
             .as_bytes()
             .ct_eq(self.fingerprint.as_bytes())
             .into()

@@ -15,7 +15,7 @@ use tokenlife_core::Life;
 use crate::app::{App, Config};
 use crate::secrets::Algorithm;
 use crate::static_files::StaticDirs;
-use crate::store::{ImportedUser, JsonStore, NewUser, Op, PgStore, Store, StoreError};
+use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
 use crate::{auth, routes, secrets};
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
@@ -209,60 +209,26 @@ struct Location {
     store: Option<String>,
 }
 
-/// An open store of either kind.
-enum Backend {
-    Json(Arc<JsonStore>),
-    Postgres(Arc<PgStore>),
-}
-
-impl Backend {
-    fn store(&self) -> Arc<dyn Store> {
-        match self {
-            Backend::Json(store) => Arc::clone(store) as Arc<dyn Store>,
-            Backend::Postgres(store) => Arc::clone(store) as Arc<dyn Store>,
-        }
-    }
-
-    /// Finishes the writes asked for and closes the files or connections.
-    fn close(&self) {
-        match self {
-            Backend::Json(store) => store.close(),
-            Backend::Postgres(store) => store.close(),
-        }
-    }
-
-    /// Folds the JSON store's journal into users.json (nothing to do on PostgreSQL).
-    fn fold_journal(&self) -> Result<(), String> {
-        match self {
-            Backend::Json(store) => store.compact_if_journal().map_err(|err| err.to_string()),
-            Backend::Postgres(_) => Ok(()),
-        }
-    }
-
-    /// What to name in logs: the folder, or only "postgres" (the URL may hold a password).
-    fn describe(&self, location: &Location) -> String {
-        match self {
-            Backend::Json(_) => location.data.display().to_string(),
-            Backend::Postgres(_) => "postgres".into(),
+impl Location {
+    fn store(&self) -> crate::store::Location<'_> {
+        // An empty TOKENLIFE_STORE means the folder, as if it were not set.
+        match self.store.as_deref().filter(|url| !url.is_empty()) {
+            Some(url) => crate::store::Location::Database(url),
+            None => crate::store::Location::Folder(&self.data),
         }
     }
 }
 
-async fn open(location: &Location) -> Result<Backend, String> {
-    // An empty TOKENLIFE_STORE means the folder, as if it were not set.
-    match location.store.as_deref().filter(|url| !url.is_empty()) {
-        Some(url) => Ok(Backend::Postgres(Arc::new(open_postgres(url).await?))),
-        None => JsonStore::open(&location.data)
-            .map(|store| Backend::Json(Arc::new(store)))
-            .map_err(|err| err.to_string()),
-    }
+async fn open(location: &Location) -> Result<Arc<dyn Store>, String> {
+    crate::store::open(&location.store()).await
 }
 
-async fn open_postgres(url: &str) -> Result<PgStore, String> {
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err("--store takes a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE".into());
-    }
-    PgStore::open(url).await.map_err(|err| err.to_string())
+/// Folds what the store has in flight into its files (see [`Store::checkpoint`]).
+async fn checkpoint(store: &dyn Store) -> Result<(), String> {
+    store
+        .checkpoint(crate::clock::now_secs())
+        .await
+        .map_err(|err| err.to_string())
 }
 
 async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
@@ -271,9 +237,8 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         return Err("--issuer must not be empty".into());
     }
     let signals = install_signals()?;
-    let backend = open(location).await?;
-    backend.fold_journal()?;
-    let store = backend.store();
+    let store = open(location).await?;
+    checkpoint(store.as_ref()).await?;
     let alg = match args.alg {
         AlgArg::Hs256 => Algorithm::Hs256,
         AlgArg::EdDsa => Algorithm::EdDsa,
@@ -296,7 +261,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         });
         if store.apply(op).await.map_err(|err| err.to_string())? {
             // A new folder holds a complete users.json from its first start on.
-            backend.fold_journal()?;
+            checkpoint(store.as_ref()).await?;
             println!("admin password: {password}");
         }
     }
@@ -348,7 +313,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     tracing::info!(
         %addr,
-        store = %backend.describe(location),
+        store = %store.describe(),
         alg = app.signer.algorithm(),
         file_limit,
         max_connections,
@@ -360,11 +325,13 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         hyper_util::service::TowerToHyperService::new(warp::service(routes(app, Arc::new(dirs))));
     crate::listener::serve(listener, service, limits, shutdown_signal(signals)).await;
     tracing::info!("stopped accepting; finishing the writes in flight");
-    backend.close();
+    store.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
     // reads the folder next (a person, a backup, `tokenlife migrate`).
-    backend.fold_journal()?;
-    Ok(())
+    store
+        .checkpoint(crate::clock::now_secs())
+        .await
+        .map_err(|err| err.to_string())
 }
 
 /// SIGTERM and SIGINT, caught from the moment this is made: one that comes while the
@@ -394,8 +361,7 @@ async fn shutdown_signal(mut signals: Signals) {
 }
 
 async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
-    let backend = open(location).await?;
-    let store = backend.store();
+    let store = open(location).await?;
     let result = match command {
         UserCommand::Add { username, admin } => {
             check_username(&username)?;
@@ -452,7 +418,7 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
             Ok(())
         }
     };
-    backend.close();
+    store.close();
     result
 }
 
@@ -521,15 +487,14 @@ async fn import_specter(location: &Location, path: &Path) -> Result<(), String> 
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
     let import = crate::store::specter::parse(&text, auth::hash_password)
         .map_err(|err| format!("{}: {err}", path.display()))?;
-    let backend = open(location).await?;
+    let store = open(location).await?;
     let users = import.users.len();
     let tokens: usize = import.users.iter().map(|u| u.tokens.len()).sum();
-    let result = backend
-        .store()
+    let result = store
         .apply(Op::Import(import.users))
         .await
         .map_err(|err| err.to_string());
-    backend.close();
+    store.close();
     result?;
     for line in import.skipped {
         eprintln!("skipped {line}");
@@ -574,8 +539,7 @@ fn inspect(token: &str) -> Result<(), String> {
 }
 
 async fn seed(location: &Location, user: &str, count: usize) -> Result<(), String> {
-    let backend = open(location).await?;
-    let store = backend.store();
+    let store = open(location).await?;
     let now = crate::clock::now_secs();
     let password = match store.password(user).await.map_err(|e| e.to_string())? {
         Some(record) => record,
@@ -609,17 +573,19 @@ async fn seed(location: &Location, user: &str, count: usize) -> Result<(), Strin
         .apply(Op::Import(vec![user]))
         .await
         .map_err(|err| err.to_string());
-    backend.close();
-    result.map(|_| println!("seeded {count} tokens"))
+    store.close();
+    result?;
+    // Written once into users.json, so that a server starting on it replays nothing.
+    store.checkpoint(now).await.map_err(|err| err.to_string())?;
+    println!("seeded {count} tokens");
+    Ok(())
 }
 
 /// `tokenlife migrate`: the JSON store of `from` into the PostgreSQL database `to`, users
 /// with their password records as they are, tokens, revoked ids and keys, so that every
 /// token keeps working. Refuses a database that holds data unless `merge`.
 async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
-    if !from.join(crate::store::json::USERS_FILE).exists()
-        && !from.join(crate::store::json::JOURNAL_FILE).exists()
-    {
+    if !JsonStore::holds_data(from) {
         return Err(format!(
             "{} holds no tokenlife data (no users.json)",
             from.display()
@@ -630,7 +596,7 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
         .dump(crate::clock::now_secs())
         .map_err(|err| err.to_string())?;
     json.close();
-    let pg = open_postgres(to).await?;
+    let pg = crate::store::open_postgres(to).await?;
     let [users, tokens, revoked, keys] = pg.counts().await.map_err(|err| err.to_string())?;
     if users + tokens + revoked + keys > 0 && !merge {
         pg.close();

@@ -11,12 +11,50 @@ use tokenlife_core::TokenRecord;
 use crate::throttle::Throttle;
 
 pub(crate) mod json;
+pub mod keys;
 mod postgres;
 pub mod specter;
+pub mod state;
 
 pub use json::JsonStore;
-pub(crate) use json::sync_dir;
 pub use postgres::PgStore;
+
+/// Opens the store of `location`: the PostgreSQL database of a `postgres://` URL, or the
+/// JSON store of a data folder.
+///
+/// # Errors
+///
+/// A readable message when the URL is not PostgreSQL's or the store cannot be opened.
+pub async fn open(location: &Location<'_>) -> Result<std::sync::Arc<dyn Store>, String> {
+    match location {
+        Location::Database(url) => Ok(std::sync::Arc::new(open_postgres(url).await?)),
+        Location::Folder(dir) => {
+            let store = JsonStore::open(dir).map_err(|err| err.to_string())?;
+            Ok(std::sync::Arc::new(store))
+        }
+    }
+}
+
+/// Opens the PostgreSQL store of `url`.
+///
+/// # Errors
+///
+/// A readable message when `url` is not a PostgreSQL URL or the database cannot be used.
+pub async fn open_postgres(url: &str) -> Result<PgStore, String> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err("--store takes a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE".into());
+    }
+    PgStore::open(url).await.map_err(|err| err.to_string())
+}
+
+/// Where a store keeps its data.
+#[derive(Debug, Clone, Copy)]
+pub enum Location<'a> {
+    /// A data folder (the JSON store).
+    Folder(&'a std::path::Path),
+    /// A PostgreSQL URL.
+    Database(&'a str),
+}
 
 /// A boxed future of a store call, so that handlers can hold any backend as
 /// `Arc<dyn Store>`.
@@ -69,6 +107,24 @@ pub trait Store: Send + Sync {
     fn shared_throttle(&self) -> Option<&dyn Throttle> {
         None
     }
+
+    /// Makes what is on disk complete and quick to load: the JSON store folds its journal
+    /// into `users.json` (forgetting revocations expired at `now`), so that a stopped
+    /// server leaves everything in Specter's layout. Nothing to do for a database (the
+    /// default).
+    fn checkpoint(&self, now: i64) -> StoreFuture<'_, ()> {
+        let _ = now;
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Finishes the writes asked for and stops taking new ones (`apply` fails after it):
+    /// the JSON store's committer stops and a compaction in the background finishes,
+    /// PostgreSQL's connections close. A `checkpoint` may still follow.
+    fn close(&self);
+
+    /// What to name the store in logs: the folder, or only "postgres" (a URL may hold a
+    /// password).
+    fn describe(&self) -> String;
 }
 
 /// Everything a store holds, for `tokenlife migrate`.

@@ -275,17 +275,9 @@ impl PgStore {
         id: String,
         fingerprint: String,
     ) -> Result<Option<bool>, StoreError> {
-        use subtle::ConstantTimeEq;
-        let row = self
-            .query_opt(
-                "SELECT fingerprint FROM tokens WHERE id = $1 AND username = $2",
-                &[&id, &username],
-            )
-            .await?;
-        Ok(row.map(|row| {
-            let stored: &str = row.get(0);
-            bool::from(stored.as_bytes().ct_eq(fingerprint.as_bytes()))
-        }))
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND username = $2");
+        let row = self.query_opt(&sql, &[&id, &username]).await?;
+        Ok(row.map(|row| token_record(&row, 0).matches_fingerprint(&fingerprint)))
     }
 
     async fn revoked_now(
@@ -657,6 +649,14 @@ impl Store for PgStore {
     fn shared_throttle(&self) -> Option<&dyn Throttle> {
         Some(self)
     }
+
+    fn close(&self) {
+        PgStore::close(self);
+    }
+
+    fn describe(&self) -> String {
+        "postgres".into()
+    }
 }
 
 impl Throttle for PgStore {
@@ -855,13 +855,10 @@ fn token_record(row: &Row, at: usize) -> TokenRecord {
 
 /// Specter's user id, as the JSON store makes it: `admin` for admin, random hex otherwise.
 fn user_id(username: &str) -> String {
-    if username == "admin" {
-        return "admin".into();
-    }
     let mut bytes = [0u8; 8];
     // Without randomness the id is still unique enough: it only names a user.
     let _ = getrandom::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    super::state::user_id(username, bytes)
 }
 
 /// A password record as the `password` column keeps it: the JSON of users.json.

@@ -1,5 +1,6 @@
 //! Two stores on one folder behave like two processes: each has its own lock handle.
 
+use std::fs::OpenOptions;
 use std::io::Write;
 
 use tokenlife_core::TokenRecord;
@@ -106,7 +107,7 @@ async fn two_stores_see_each_other_through_appends_and_compactions() {
     );
 
     // A compaction by b is seen by a, and nothing is doubled or lost.
-    b.compact_if_journal().expect("compact");
+    b.checkpoint_at(crate::clock::now_secs()).expect("compact");
     assert_eq!(a.tokens("u").await.expect("tokens").len(), 5000);
     a.close();
     b.close();
@@ -259,7 +260,9 @@ async fn an_unfinished_compaction_loses_nothing() {
         record: record("b", far()),
     };
     store.apply(op).await.expect("create");
-    store.compact_if_journal().expect("compact");
+    store
+        .checkpoint_at(crate::clock::now_secs())
+        .expect("compact");
     store.close();
     assert!(!folder.0.join(OLD_JOURNAL_FILE).exists());
     let store = JsonStore::open(&folder.0).expect("reopen");
@@ -318,7 +321,7 @@ async fn two_writers_with_many_compactions_lose_nothing() {
     assert!(folder.0.join(USERS_FILE).exists(), "compactions ran");
     let c = JsonStore::open(&folder.0).expect("reopen");
     assert_eq!(c.tokens("u").await.expect("tokens").len(), 2 * 8 * 1025);
-    c.compact_if_journal().expect("compact");
+    c.checkpoint_at(crate::clock::now_secs()).expect("compact");
     c.close();
     let d = JsonStore::open(&folder.0).expect("reopen");
     assert_eq!(d.tokens("u").await.expect("tokens").len(), 2 * 8 * 1025);
