@@ -3,10 +3,7 @@
 // ($TOKENLIFE_BIN); the test revokes a token on the server and sees the edge refuse it
 // after the configured interval (1 s here), without restarting workerd.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,23 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { pkgDir } from '../lib/package.mjs';
 import { startServer } from '../lib/server.mjs';
+import { capnpText, serve, stop } from '../lib/workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const workerdBin = join(dirname(createRequire(import.meta.url).resolve('workerd/package.json')), 'bin/workerd');
 const REVOKED_EVERY = 1;
-
-async function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
-const capnpText = (text) => text.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
 
 function config(port, server) {
   const options = { issuer: 'tokenlife', revokedEvery: REVOKED_EVERY, unknownKeyEvery: 0 };
@@ -66,51 +50,21 @@ const worker :Workerd.Worker = (
 describe('tokenlife/fresh in workerd against the server', () => {
   let server;
   let other;
-  let child;
+  const state = { base: undefined, child: undefined, log: '' };
   let base;
   let dir;
-  let log = '';
 
   before(async () => {
     [server, other] = await Promise.all([startServer({ alg: 'EdDSA' }), startServer({ alg: 'EdDSA' })]);
     dir = mkdtempSync(join(tmpdir(), 'tokenlife-fresh-workerd-'));
     copyFileSync(join(here, '../workerd/fresh-worker.mjs'), join(dir, 'fresh-worker.mjs'));
     for (const file of ['tokenlife.js', 'tokenlife_glue.js', 'fresh.js', 'tokenlife_bg.wasm']) copyFileSync(join(pkgDir, file), join(dir, file));
-    // A port can be taken between probing and binding; try a few.
-    for (let attempt = 0; attempt < 5 && !base; attempt++) {
-      const port = await freePort();
-      writeFileSync(join(dir, 'config.capnp'), config(port, server.url));
-      child = spawn(workerdBin, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (chunk) => { log += chunk; });
-      child.stderr.on('data', (chunk) => { log += chunk; });
-      const exited = new Promise((done) => child.once('exit', () => done(false)));
-      const deadline = Date.now() + 30_000;
-      const ready = (async () => {
-        while (Date.now() < deadline && child.exitCode === null) {
-          try {
-            await fetch(`http://127.0.0.1:${port}/log`);
-            return true;
-          } catch {
-            await sleep(100);
-          }
-        }
-        return false;
-      })();
-      if (await Promise.race([ready, exited])) base = `http://127.0.0.1:${port}`;
-      else child.kill('SIGKILL');
-    }
-    assert.ok(base, `workerd did not serve:\n${log}`);
+    await serve(dir, (port) => config(port, server.url), state, '/log');
+    base = state.base;
   });
 
   after(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stop(state, dir);
     await Promise.all([server?.stop(), other?.stop()]);
   });
 
@@ -123,7 +77,7 @@ describe('tokenlife/fresh in workerd against the server', () => {
   it('verifies, then refuses a token revoked on the server after revokedEvery, revalidating with 304s', async () => {
     const { jwt_token: token, jwt_token_id: id } = await server.createToken('workerd-fresh', '1 hour');
     const good = await verify(token);
-    assert.equal(good.status, 200, `${JSON.stringify(good.body)}\n${log}`);
+    assert.equal(good.status, 200, `${JSON.stringify(good.body)}\n${state.log}`);
     assert.equal(good.body.claims.jwt_token_id, id);
     assert.deepEqual((await requests()).map((entry) => [entry.path, entry.status]),
       [['/.well-known/jwks.json', 200], ['/api/v1alpha/revoked', 200]]);

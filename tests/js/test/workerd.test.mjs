@@ -2,30 +2,16 @@
 // workerd/worker.mjs, which verifies Bearer tokens with initSync({ module }); the test
 // drives it over HTTP on loopback.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { pkgDir } from '../lib/package.mjs';
 import * as peers from '../lib/peers.mjs';
+import { serve, stop } from '../lib/workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const workerdBin = join(dirname(createRequire(import.meta.url).resolve('workerd/package.json')), 'bin/workerd');
-
-async function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
 
 function config(port) {
   const jwks = JSON.stringify(peers.jwks).replaceAll('\\', '\\\\').replaceAll('"', '\\"');
@@ -51,48 +37,6 @@ const worker :Workerd.Worker = (
   ],
 );
 `;
-}
-
-/** Starts workerd on the config `configFor(port)` writes into `dir`; resolves its base URL. */
-async function serve(dir, configFor, state) {
-  // A port can be taken between probing and binding; try a few.
-  for (let attempt = 0; attempt < 5 && !state.base; attempt++) {
-    const port = await freePort();
-    writeFileSync(join(dir, 'config.capnp'), configFor(port));
-    const child = spawn(workerdBin, ['serve', join(dir, 'config.capnp'), '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    state.child = child;
-    child.stdout.on('data', (chunk) => { state.log += chunk; });
-    child.stderr.on('data', (chunk) => { state.log += chunk; });
-    const exited = new Promise((done) => child.once('exit', () => done(false)));
-    const deadline = Date.now() + 30_000;
-    const ready = (async () => {
-      while (Date.now() < deadline && child.exitCode === null) {
-        try {
-          await fetch(`http://127.0.0.1:${port}/ready`);
-          return true;
-        } catch {
-          await new Promise((done) => setTimeout(done, 100));
-        }
-      }
-      return false;
-    })();
-    if (await Promise.race([ready, exited])) state.base = `http://127.0.0.1:${port}`;
-    else child.kill('SIGKILL');
-  }
-  assert.ok(state.base, `workerd did not serve:\n${state.log}`);
-}
-
-/** Stops workerd and removes its folder. */
-async function stop(state, dir) {
-  const { child } = state;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 describe('the package in workerd', () => {
