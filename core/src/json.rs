@@ -10,6 +10,12 @@
 //!
 //! What it is not: a general JSON parser. Values of members nobody asked about are checked
 //! and skipped ([`Reader::skip`]), never built.
+//!
+//! Nesting is bounded: at most [`MAX_DEPTH`] lists and objects open at once, the top-level
+//! object included, which is serde_json's limit for every value it builds (its
+//! `RecursionLimitExceeded` at the 128th). serde_json skips an ignored value to any depth,
+//! so jsonwebtoken refuses a deep header member or `aud` but takes a deep unknown claim;
+//! the reader refuses all three alike (ARCHITECTURE.md, "Stricter than jsonwebtoken").
 
 use std::borrow::Cow;
 use std::fmt;
@@ -47,15 +53,36 @@ impl fmt::Display for Fault {
 
 pub(crate) type Result<T> = std::result::Result<T, Fault>;
 
+/// The most lists and objects a text may have open at once, the top level included:
+/// serde_json's recursion limit (it refuses the 128th).
+pub(crate) const MAX_DEPTH: usize = 127;
+
 /// A cursor over one JSON text.
 pub(crate) struct Reader<'a> {
     text: &'a str,
     at: usize,
+    /// The objects [`Reader::object`] has open around the cursor.
+    depth: usize,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(text: &'a str) -> Self {
-        Reader { text, at: 0 }
+        Reader {
+            text,
+            at: 0,
+            depth: 0,
+        }
+    }
+
+    /// Refuses to open one more list or object when `open` are already open inside the
+    /// value being read (on top of the reader's own [`Reader::object`]s).
+    #[inline]
+    fn nest(&self, open: usize) -> Result<()> {
+        if self.depth + open < MAX_DEPTH {
+            Ok(())
+        } else {
+            Err(self.fault(format!("more than {MAX_DEPTH} lists and objects nested")))
+        }
     }
 
     #[inline]
@@ -98,11 +125,15 @@ impl<'a> Reader<'a> {
         mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<()>,
     ) -> Result<()> {
         self.white();
-        if !self.eat(b'{') {
+        if self.peek() != Some(b'{') {
             return Err(self.fault("expected a JSON object"));
         }
+        self.nest(0)?;
+        self.at += 1;
+        self.depth += 1;
         self.white();
         if self.eat(b'}') {
+            self.depth -= 1;
             return Ok(());
         }
         loop {
@@ -122,6 +153,7 @@ impl<'a> Reader<'a> {
                 Some(b',') => self.at += 1,
                 Some(b'}') => {
                     self.at += 1;
+                    self.depth -= 1;
                     return Ok(());
                 }
                 _ => return Err(self.fault("expected ',' or '}'")),
@@ -233,9 +265,11 @@ impl<'a> Reader<'a> {
     /// Reads member `name`'s value, which must be a list of strings.
     pub fn strings(&mut self, name: &str) -> Result<Vec<String>> {
         self.white();
-        if !self.eat(b'[') {
+        if self.peek() != Some(b'[') {
             return Err(self.fault(format!("`{name}` must be a list of strings")));
         }
+        self.nest(0)?;
+        self.at += 1;
         let mut list = Vec::new();
         self.white();
         if self.eat(b']') {
@@ -260,7 +294,7 @@ impl<'a> Reader<'a> {
         self.white();
         let start = self.at;
         // The open lists (true) and objects (false), innermost last. Nesting is checked
-        // without recursion, so no depth of it can exhaust the stack.
+        // without recursion, and bounded by `MAX_DEPTH` as serde_json bounds it.
         let mut open: Vec<bool> = Vec::new();
         loop {
             // A value.
@@ -271,6 +305,7 @@ impl<'a> Reader<'a> {
                     self.string_body(false)?;
                 }
                 Some(b'[') => {
+                    self.nest(open.len())?;
                     self.at += 1;
                     self.white();
                     if !self.eat(b']') {
@@ -279,6 +314,7 @@ impl<'a> Reader<'a> {
                     }
                 }
                 Some(b'{') => {
+                    self.nest(open.len())?;
                     self.at += 1;
                     self.white();
                     if !self.eat(b'}') {

@@ -95,3 +95,31 @@ fn a_negative_nbf_is_refused() {
     assert_eq!(verify(header, &claims(r#","nbf":0"#)), Ok(()));
     assert_eq!(verify(header, &claims(r#","nbf":null"#)), Ok(()));
 }
+
+#[test]
+fn nesting_stops_at_serde_jsons_limit_in_header_and_claims_alike() {
+    // fuzz/fuzz_targets/token.rs (CI, 2026-11-29): `"aud"` nested 230 lists deep was
+    // accepted; jsonwebtoken refuses it (serde_json's recursion limit, met where it builds
+    // `aud`). Core now refuses any 128th open list or object, in the header and in the
+    // claims, known member or not; 127 open at once (the top-level object included) is
+    // still a token.
+    let lists = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let header = r#"{"alg":"HS256"}"#;
+    for (name, at) in [("aud", 0), ("x", 0), ("aud", 1), ("x", 1)] {
+        let deep = format!(r#","{name}":{}"#, lists(127));
+        let (h, c) = if at == 0 {
+            (header.to_owned(), claims(&deep))
+        } else {
+            (format!(r#"{{"alg":"HS256"{deep}}}"#), claims(""))
+        };
+        let refused = verify(&h, &c).expect_err("128 open");
+        assert!(refused.starts_with("malformed: "), "{name}: {refused}");
+        let fits = format!(r#","{name}":{}"#, lists(126));
+        let (h, c) = if at == 0 {
+            (header.to_owned(), claims(&fits))
+        } else {
+            (format!(r#"{{"alg":"HS256"{fits}}}"#), claims(""))
+        };
+        assert_eq!(verify(&h, &c), Ok(()), "{name} {at}");
+    }
+}

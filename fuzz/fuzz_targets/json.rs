@@ -2,8 +2,11 @@
 //! header, the claims (with and without the signer's fast path), `inspect`'s loose claims
 //! and a skipped value are accepted by both or refused by both, with the same values.
 //!
-//! The one documented difference (json.rs's module comment): the top level must be an
+//! The documented differences (json.rs's module comment): the top level must be an
 //! object, where serde would also take a struct as an array; such texts must be refused.
+//! And a text where 128 lists and objects are open at once is refused by every reader of
+//! core (serde_json refuses it only in values it builds, and skips an ignored value to any
+//! depth); the oracle for that is `tokenlife_fuzz::deepest`, written apart from core.
 
 #![no_main]
 
@@ -64,6 +67,15 @@ fuzz_target!(|data: &[u8]| {
     let array = text
         .trim_start_matches([' ', '\t', '\n', '\r'])
         .starts_with('[');
+
+    if tokenlife_fuzz::deepest(text.as_bytes()) >= 128 {
+        assert!(fuzzing::skip_value(text).is_err(), "skip: too deep");
+        assert!(fuzzing::read_header(text).is_err(), "header: too deep");
+        assert!(fuzzing::read_claims(text).is_err(), "claims: too deep");
+        assert!(fuzzing::read_claims_slow(text).is_err(), "claims: too deep");
+        assert!(fuzzing::read_loose(text).is_err(), "loose claims: too deep");
+        return;
+    }
 
     let ours = fuzzing::skip_value(text);
     let theirs = serde_json::from_str::<IgnoredAny>(text);

@@ -392,16 +392,23 @@ fn the_signers_own_claims_take_the_short_way() {
 }
 
 #[test]
-fn deep_nesting_is_skipped_without_recursion() {
+fn deep_nesting_is_refused_without_recursion() {
     let deep = format!(
         "{{\"x\": {}{}, \"alg\": \"HS256\"}}",
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
     let header = crate::jws::Header::parse(deep.as_bytes()).map(|h| h.alg);
-    assert_eq!(header.ok().as_deref(), Some("HS256"));
+    assert!(header.is_err());
     let open = format!("{{\"x\": {}", "[{\"a\":".repeat(10_000));
     assert!(crate::jws::Header::parse(open.as_bytes()).is_err());
+    let limit = format!(
+        "{{\"x\": {}{}, \"alg\": \"HS256\"}}",
+        "[".repeat(126),
+        "]".repeat(126)
+    );
+    let header = crate::jws::Header::parse(limit.as_bytes()).map(|h| h.alg);
+    assert_eq!(header.ok().as_deref(), Some("HS256"));
 }
 
 #[test]

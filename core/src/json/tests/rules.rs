@@ -2,10 +2,10 @@
 //! numbers, strings and their escapes, objects and arrays) and what core adds to it
 //! (`json.rs`'s documentation): a kept string's escapes must make real characters (no
 //! lone surrogate), an integer member must fit an `i64` (so `-0`, a fraction or an
-//! exponent is refused), a member given twice is refused, a skipped value may nest to any
-//! depth, and a fault says what is wrong and at which byte. serde_json is the oracle where
-//! it reads the same thing: a string as `String`, an integer as `i64`, any skipped value
-//! as a `RawValue`.
+//! exponent is refused), a member given twice is refused, at most 127 lists and objects
+//! are open at once (serde_json's limit), and a fault says what is wrong and at which
+//! byte. serde_json is the oracle where it reads the same thing: a string as `String`,
+//! an integer as `i64`, any skipped value as a `RawValue` (nesting as a `Value`).
 
 use std::borrow::Cow;
 
@@ -650,19 +650,40 @@ fn a_member_is_given_once() {
 // Nesting.
 
 #[test]
-fn nesting_is_skipped_to_any_depth_and_must_balance() {
-    // serde_json stops at 128 levels; the reader has no limit, and no recursion to
-    // exhaust the stack (see also `deep_nesting_is_skipped_without_recursion`).
-    for depth in [1, 2, 100, 127, 128, 129, 5000] {
+fn nesting_stops_where_serde_json_stops_and_must_balance() {
+    // serde_json refuses the 128th open list or object of a value it builds (its
+    // `Value`); the reader refuses it in any value, skipped ones included.
+    let deep = "more than 127 lists and objects nested";
+    for depth in [1, 2, 100, 126, 127, 128, 129, 5000] {
         let lists = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        assert_eq!(skip(&lists), Ok(&*lists));
         let objects = format!("{}0{}", "{\"a\":".repeat(depth), "}".repeat(depth));
-        assert_eq!(skip(&objects), Ok(&*objects));
-        let mixed = format!("{}[]{}", "[{\"a\":".repeat(depth), "}]".repeat(depth));
-        assert_eq!(skip(&mixed), Ok(&*mixed));
-        if depth < 128 {
-            assert_eq!(serde_skip(&lists), Some(&*lists));
+        let mixed = format!(
+            "{}[]{}",
+            "[{\"a\":".repeat(depth / 2),
+            "}]".repeat(depth / 2)
+        );
+        for text in [&lists, &objects, &mixed] {
+            let serde = serde_json::from_str::<serde_json::Value>(text);
+            match skip(text) {
+                Ok(read) => {
+                    assert_eq!(read, &**text);
+                    assert!(serde.is_ok(), "{depth}: {text}");
+                }
+                Err(fault) => {
+                    assert!(fault.starts_with(deep), "{depth}: {fault}");
+                    let serde = serde.expect_err("serde_json refuses it too").to_string();
+                    assert!(serde.contains("recursion limit exceeded"), "{serde}");
+                }
+            }
         }
+        assert_eq!(skip(&lists).is_ok(), depth <= 127, "{depth}");
+        // Inside an object read by `object`, that object is the first level.
+        let member = format!("{{\"x\":{lists}}}");
+        assert_eq!(members(&member).is_ok(), depth <= 126, "{depth}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&member).is_ok(),
+            depth <= 126
+        );
         for unbalanced in [
             format!("{}{}", "[".repeat(depth), "]".repeat(depth - 1)),
             format!("{}{}", "[".repeat(depth), "]".repeat(depth + 1)),
@@ -673,6 +694,33 @@ fn nesting_is_skipped_to_any_depth_and_must_balance() {
             assert!(skip(&unbalanced).is_err(), "{depth}");
         }
     }
+    // The depth is where the cursor is, not the deepest point so far: siblings each
+    // nest to the limit, and a closed object gives its level back.
+    let full = format!("{}{}", "[".repeat(126), "]".repeat(126));
+    let siblings = format!("{{\"x\":{full},\"y\":{full},\"z\":[{full}]}}");
+    let read = members(&siblings).map(|list| list.len());
+    assert!(read.is_err_and(|fault| fault.starts_with(deep)));
+    let siblings = format!("{{\"x\":{full},\"y\":{full}}}");
+    assert_eq!(members(&siblings).map(|list| list.len()), Ok(2));
+    // Objects read inside objects count one level each, and give it back.
+    let inner = format!(
+        "{{\"a\":{{\"b\":{}{}}},\"c\":{{\"d\":{}{}}}}}",
+        "[".repeat(125),
+        "]".repeat(125),
+        "[".repeat(125),
+        "]".repeat(125)
+    );
+    let nested = |text: &str| {
+        let mut reader = Reader::new(text);
+        reader.object(|r, _| r.object(|r, _| r.skip().map(drop)))
+    };
+    assert!(nested(&inner).is_ok());
+    let over = inner
+        .replacen("\"b\":[", "\"b\":[[", 1)
+        .replacen("]}", "]]}", 1);
+    assert!(nested(&over).is_err_and(|fault| fault.to_string().starts_with(deep)));
+    // A list of strings is a level too.
+    assert!(strings("[\"a\"]").is_ok());
 }
 
 // Where plain runs of a string end.
