@@ -46,9 +46,9 @@ use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error as JwtError, ErrorKind as JwtErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use libfuzzer_sys::fuzz_target;
-use serde::Deserialize;
 use sha2::Sha256;
 use tokenlife_core::{Claims, Verifier, VerifyOptions, decode_unverified, inspect};
+use tokenlife_fuzz::SpecClaims;
 
 const SECRET: &[u8] = b"the fuzzer's HS256 secret";
 const NOW: i64 = 1_750_000_000;
@@ -87,23 +87,6 @@ static REFERENCE: CryptoProvider = CryptoProvider {
     verifier_factory: ref_verifier,
     key_utils: KeyUtils::new_unimplemented(),
 };
-
-/// The SPEC's claims as jsonwebtoken's reference decodes them.
-#[derive(Deserialize)]
-struct RefClaims {
-    username: String,
-    jwt_token_id: String,
-    jwt_token_description: String,
-    iat: i64,
-    exp: i64,
-    sub: String,
-    jti: String,
-    iss: String,
-    #[serde(default)]
-    jwt_token_endpoints: Option<Vec<String>>,
-    #[serde(default)]
-    nbf: Option<i64>,
-}
 
 #[derive(Arbitrary, Debug, Clone)]
 enum Value {
@@ -440,34 +423,23 @@ fn reference(token: &[u8], now: i64, leeway: u64, issuer: Option<&str>) -> Resul
     if let Some(issuer) = issuer {
         validation.set_issuer(&[issuer]);
     }
-    let c = jsonwebtoken::decode::<RefClaims>(token, &key, &validation)
+    let c = jsonwebtoken::decode::<SpecClaims>(token, &key, &validation)
         .map_err(|err| err.to_string())?
         .claims;
     // validation.rs, at the fuzzer's `now`: both unsigned; expired when exp < now - leeway,
     // not yet valid when nbf > now + leeway.
-    let exp = u64::try_from(c.exp).map_err(|_| "exp is not unsigned")?;
+    let exp = u64::try_from(c.exp()).map_err(|_| "exp is not unsigned")?;
     let now = now as u64;
     if exp < now - leeway {
         return Err("ExpiredSignature".into());
     }
-    if let Some(nbf) = c.nbf {
+    if let Some(nbf) = c.nbf() {
         let nbf = u64::try_from(nbf).map_err(|_| "nbf is not unsigned")?;
         if nbf > now + leeway {
             return Err("ImmatureSignature".into());
         }
     }
-    Ok(Claims {
-        username: c.username,
-        jwt_token_id: c.jwt_token_id,
-        jwt_token_description: c.jwt_token_description,
-        iat: c.iat,
-        exp: c.exp,
-        sub: c.sub,
-        jti: c.jti,
-        iss: c.iss,
-        jwt_token_endpoints: c.jwt_token_endpoints,
-        nbf: c.nbf,
-    })
+    Ok(Claims::from(c))
 }
 
 /// Whether the header has a parameter that core neither uses nor types and jsonwebtoken

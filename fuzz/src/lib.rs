@@ -1,7 +1,57 @@
-//! What more than one target needs: an oracle for JSON nesting, written apart from core's
-//! reader.
+//! What more than one target needs, written apart from core: the SPEC's claims as serde
+//! reads them, and an oracle for JSON nesting.
 
 #![deny(missing_docs)]
+
+use serde::Deserialize;
+use tokenlife_core::Claims;
+
+/// The SPEC's claims as serde's derive reads them (the reference for core's reader in
+/// `json`, and what jsonwebtoken decodes in `token`): every one required but the last two.
+#[derive(Deserialize)]
+pub struct SpecClaims {
+    username: String,
+    jwt_token_id: String,
+    jwt_token_description: String,
+    iat: i64,
+    exp: i64,
+    sub: String,
+    jti: String,
+    iss: String,
+    #[serde(default)]
+    jwt_token_endpoints: Option<Vec<String>>,
+    #[serde(default)]
+    nbf: Option<i64>,
+}
+
+impl SpecClaims {
+    /// `exp`, to apply a time rule to.
+    pub fn exp(&self) -> i64 {
+        self.exp
+    }
+
+    /// `nbf`, to apply a time rule to.
+    pub fn nbf(&self) -> Option<i64> {
+        self.nbf
+    }
+}
+
+impl From<SpecClaims> for Claims {
+    fn from(c: SpecClaims) -> Claims {
+        Claims {
+            username: c.username,
+            jwt_token_id: c.jwt_token_id,
+            jwt_token_description: c.jwt_token_description,
+            iat: c.iat,
+            exp: c.exp,
+            sub: c.sub,
+            jti: c.jti,
+            iss: c.iss,
+            jwt_token_endpoints: c.jwt_token_endpoints,
+            nbf: c.nbf,
+        }
+    }
+}
 
 /// The most lists and objects open at once anywhere in `text`, strings skipped (their
 /// escaped quotes included). On a text that is JSON up to some byte, the count is exact up
