@@ -10,10 +10,11 @@
 use std::sync::Arc;
 
 use clap::Parser;
-use tokenlife_server::api_error::{ApiError, json_bytes};
 use tokenlife_server::cli::ServeArgs;
-use tokenlife_server::static_files::StaticDirs;
-use tokenlife_server::{authorization, layers, listener, logging};
+use tokenlife_server::http::api_error::{ApiError, json_bytes};
+use tokenlife_server::http::listener;
+use tokenlife_server::http::static_files::StaticDirs;
+use tokenlife_server::{authorization, layers, logging};
 use warp::Filter;
 use warp::http::{HeaderValue, StatusCode};
 

@@ -8,9 +8,22 @@ use std::sync::Arc;
 use tokenlife_core::{Life, Signer, Verifier};
 
 use crate::auth::{Passwords, VerifiedTokens};
-use crate::handlers::ForwardHeaders;
 use crate::store::Store;
-use crate::throttle::Throttle;
+use crate::store::throttle::Throttle;
+
+/// The forward headers a server reads (`tokenlife serve --forward-headers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ForwardHeaders {
+    /// nginx `auth_request`: only `X-Original-Method` and `X-Original-URI`, both required.
+    Nginx,
+    /// Traefik `forwardAuth`: only `X-Forwarded-Method` and `X-Forwarded-Uri`, both
+    /// required.
+    Traefik,
+    /// Either family; where both are present they must name the same method and URI.
+    /// With no forward header at all, the auth request itself is judged.
+    #[default]
+    Any,
+}
 
 /// What a server is configured with.
 #[derive(Debug, Clone)]

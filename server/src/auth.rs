@@ -12,10 +12,10 @@ use sha2::Sha256;
 use tokenlife_core::{Claims, VerifyOptions};
 use warp::http::{HeaderMap, HeaderValue};
 
-use crate::api_error::ApiError;
 use crate::app::App;
+use crate::http::api_error::ApiError;
 use crate::store::PasswordRecord;
-use crate::throttle::{LocalThrottle, Throttle};
+use crate::store::throttle::{LocalThrottle, Throttle};
 
 mod hashing;
 
@@ -117,7 +117,7 @@ pub fn warm_up() {
 /// The username of a request with good Basic credentials.
 ///
 /// The attempt is counted by the throttle before the password is checked (see
-/// [`crate::throttle`]): a locked name answers `429` even with the right password, the
+/// [`crate::store::throttle`]): a locked name answers `429` even with the right password, the
 /// cached check of good credentials included, or the cache would tell a guesser which of
 /// their guesses is right while the name is locked.
 ///

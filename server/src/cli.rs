@@ -13,8 +13,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokenlife_core::Life;
 
 use crate::app::{App, Config};
+use crate::http::static_files::StaticDirs;
 use crate::secrets::Algorithm;
-use crate::static_files::StaticDirs;
 use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
 use crate::{auth, routes, secrets};
 
@@ -111,7 +111,7 @@ pub struct ServeArgs {
         env = "TOKENLIFE_FORWARD_HEADERS",
         default_value = "any"
     )]
-    pub forward_headers: crate::handlers::ForwardHeaders,
+    pub forward_headers: crate::app::ForwardHeaders,
     /// Time a client has to send a request's head (from the connection's start, or from
     /// the first byte of the next request on a kept-alive connection): a head that misses
     /// it closes the connection. A request's body gets the same time from its head on, or
@@ -285,7 +285,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         passwords,
         verified: auth::VerifiedTokens::default(),
     });
-    let file_limit = match crate::listener::raise_file_limit() {
+    let file_limit = match crate::http::listener::raise_file_limit() {
         Ok(limit) => limit,
         Err(err) => {
             tracing::warn!(%err, "cannot raise the open-file limit");
@@ -293,7 +293,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         }
     };
     let wanted = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
-    let max_connections = crate::listener::connection_cap(wanted, file_limit);
+    let max_connections = crate::http::listener::connection_cap(wanted, file_limit);
     if max_connections < wanted {
         tracing::warn!(
             file_limit,
@@ -301,7 +301,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
             "--max-connections lowered to fit the open-file limit"
         );
     }
-    let limits = crate::listener::Limits {
+    let limits = crate::http::listener::Limits {
         header_timeout: args.header_timeout,
         idle_timeout: args.idle_timeout,
         max_connections,
@@ -323,7 +323,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     let service =
         hyper_util::service::TowerToHyperService::new(warp::service(routes(app, Arc::new(dirs))));
-    crate::listener::serve(listener, service, limits, shutdown_signal(signals)).await;
+    crate::http::listener::serve(listener, service, limits, shutdown_signal(signals)).await;
     tracing::info!("stopped accepting; finishing the writes in flight");
     store.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever

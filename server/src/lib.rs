@@ -13,21 +13,18 @@ use futures_util::StreamExt;
 use warp::Filter;
 use warp::http::Method;
 
-pub mod api_error;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
-pub mod handlers;
-pub mod listener;
+pub mod http;
 pub mod logging;
 pub mod secrets;
-pub mod static_files;
 pub mod store;
-pub mod throttle;
 
 use app::App;
-use handlers::{Body, BodyError, MAX_BODY_BYTES};
+use http::handlers::{Body, BodyError, MAX_BODY_BYTES};
+use http::{api_error, handlers, static_files};
 
 /// The whole application: the API, the public endpoints and the web page, with every
 /// rejection turned into a JSON answer and one log line per request.

@@ -8,13 +8,14 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 use tokenlife_core::TokenRecord;
 
-use crate::throttle::Throttle;
+use throttle::Throttle;
 
 pub(crate) mod json;
 pub mod keys;
 mod postgres;
 pub mod specter;
 pub mod state;
+pub mod throttle;
 
 pub use json::JsonStore;
 pub use postgres::PgStore;

@@ -25,7 +25,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Statement};
 
 use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
-use crate::throttle::{Locked, SharedGate, Throttle};
+use crate::store::throttle::{Locked, SharedGate, Throttle};
 
 /// The migrations, in order: version, name, SQL. A version is never edited once released;
 /// a change of schema is a new file.
@@ -537,7 +537,7 @@ impl PgStore {
     /// [`Throttle::begin`] in one statement, so that servers sharing the database cannot
     /// race: the row is locked by the upsert, a locked name is left as it is (the `WHERE`
     /// of `DO UPDATE` fails and no row comes back), any other attempt is counted and the
-    /// name locked by the schedule of [`crate::throttle::lock_after`], passed as an array.
+    /// name locked by the schedule of [`crate::store::throttle::lock_after`], passed as an array.
     async fn begin_attempt(
         &self,
         username: String,
@@ -548,8 +548,9 @@ impl PgStore {
             return Ok(Err(locked));
         }
         let client = self.client().await?;
-        let forget = i64::try_from(crate::throttle::FORGET_AFTER.as_millis()).unwrap_or(i64::MAX);
-        let schedule = crate::throttle::lock_schedule_ms(LOCK_SCHEDULE_LEN);
+        let forget =
+            i64::try_from(crate::store::throttle::FORGET_AFTER.as_millis()).unwrap_or(i64::MAX);
+        let schedule = crate::store::throttle::lock_schedule_ms(LOCK_SCHEDULE_LEN);
         let statement = client
             .prepare_cached(BEGIN_ATTEMPT)
             .await
@@ -570,7 +571,7 @@ impl PgStore {
             let until: Option<i64> = row.and_then(|row| row.get(0));
             let until = until.unwrap_or(now_ms);
             self.gate.remember_lock(&username, until, now_ms);
-            let retry_after = crate::throttle::retry_after_secs(until, now_ms);
+            let retry_after = crate::store::throttle::retry_after_secs(until, now_ms);
             return Ok(Err(Locked { retry_after }));
         }
         // Now and then, forget the names whose failures are old and not locked.

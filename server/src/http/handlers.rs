@@ -7,18 +7,18 @@ use tokenlife_core::{Claims, Life, TokenId, TokenRecord, expiry_status, remainin
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
-use crate::api_error::{
-    ApiError, Failure, json_bytes, json_response, payload_too_large, unsupported_media_type,
-};
 use crate::app::App;
 use crate::auth;
+use crate::http::api_error::{
+    ApiError, Failure, json_bytes, json_response, payload_too_large, unsupported_media_type,
+};
 use crate::store::{Op, StoreError};
 
 mod cache;
 mod forward;
 pub mod openapi;
 
-pub use forward::{ForwardHeaders, REFUSED as FORWARD_HEADERS_REFUSED};
+pub use forward::REFUSED as FORWARD_HEADERS_REFUSED;
 
 /// The longest description a token may have, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 256;

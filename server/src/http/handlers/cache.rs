@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
-use crate::api_error::json_bytes;
+use crate::http::api_error::json_bytes;
 
 /// `max-age` of `/.well-known/jwks.json`, in seconds: keys change rarely, and a verifier
 /// that meets an unknown `kid` asks again at once.

@@ -17,7 +17,7 @@ use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
-use crate::api_error::ApiError;
+use crate::http::api_error::ApiError;
 
 /// The page's content security policy: everything from its own origin only; scripts
 /// may compile WebAssembly (`'wasm-unsafe-eval'`) but never evaluate text; no inline

@@ -13,27 +13,14 @@
 
 use warp::http::{HeaderMap, Method, StatusCode};
 
-use crate::api_error::ApiError;
+use crate::app::ForwardHeaders;
+use crate::http::api_error::ApiError;
 
 /// The error code of a request whose forward headers are refused (`403`).
 pub const REFUSED: &str = "forward_headers_refused";
 
 /// The request judged when no forward header is sent: the auth request itself.
 const OWN_PATH: &str = "/api/v1alpha/auth";
-
-/// The forward headers a server reads (`tokenlife serve --forward-headers`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ForwardHeaders {
-    /// nginx `auth_request`: only `X-Original-Method` and `X-Original-URI`, both required.
-    Nginx,
-    /// Traefik `forwardAuth`: only `X-Forwarded-Method` and `X-Forwarded-Uri`, both
-    /// required.
-    Traefik,
-    /// Either family; where both are present they must name the same method and URI.
-    /// With no forward header at all, the auth request itself is judged.
-    #[default]
-    Any,
-}
 
 /// One proxy's pair of headers.
 struct Family {

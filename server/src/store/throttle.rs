@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::store::StoreFuture;
+use super::StoreFuture;
 
 /// Failures allowed before the name is locked.
 pub const FREE_FAILURES: u32 = 5;

@@ -9,7 +9,7 @@ use warp::http::{HeaderMap, HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 /// The document, as committed.
-pub const DOCUMENT: &str = include_str!("../../../docs/openapi.json");
+pub const DOCUMENT: &str = include_str!("../../../../docs/openapi.json");
 
 /// `"<first 16 bytes of the document's SHA-256 in hex>"`.
 static ETAG: LazyLock<HeaderValue> = LazyLock::new(|| {
