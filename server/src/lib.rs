@@ -21,10 +21,12 @@ pub mod clock;
 pub mod handlers;
 pub mod listener;
 pub mod logging;
+pub mod metrics;
 pub mod secrets;
 pub mod static_files;
 pub mod store;
 pub mod throttle;
+pub mod tls;
 
 use app::App;
 use handlers::{Body, BodyError, MAX_BODY_BYTES};
@@ -151,6 +153,7 @@ where
         .map(api_error::with_allow)
         .map(static_files::secure)
         .with(warp::log::custom(|info| {
+            metrics::METRICS.request(info.method(), info.path(), info.status(), info.elapsed());
             // Paths carry token ids at most, never tokens, passwords or keys.
             tracing::info!(
                 method = %info.method(),
