@@ -162,7 +162,9 @@ fn metrics_count_what_was_done_and_parse_as_prometheus_text() {
     let guesser = basic("mallory", "guess");
     let (mut refused, mut locked) = (0, 0);
     while locked == 0 {
-        let status = client.get("/api/v1alpha/token/", &[guesser.clone()]).status;
+        let status = client
+            .get("/api/v1alpha/token/", std::slice::from_ref(&guesser))
+            .status;
         match status {
             401 => refused += 1,
             429 => locked += 1,
