@@ -3,7 +3,7 @@
 # whatever is already there: the wasm32 target, the wasm-bindgen CLI pinned to the crate's
 # version, binaryen's wasm-opt (npm, wasm/tools), and for tests Debian's chromium, wrk,
 # postgresql and python3-venv, nightly Rust and cargo-fuzz (the fuzz targets), Schemathesis
-# (PyPI) and the npm packages.
+# and prometheus-client (PyPI) and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -55,6 +55,8 @@ if [ "$what" = test ]; then
   fi
   # Schemathesis, pinned, in tests/schemathesis/.venv.
   bash scripts/schemathesis.sh --install
+  # The Prometheus text parser of the e2e metrics test, pinned, in tests/metrics/.venv.
+  bash scripts/metrics-parser.sh
   for dir in tests/js tests/browser; do
     if [ -f "$dir/package-lock.json" ]; then
       say "npm ci in $dir"

@@ -156,7 +156,10 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     throttle
         .begin(username, crate::clock::now_millis())
         .await?
-        .map_err(|locked| ApiError::too_many_attempts(locked.retry_after))?;
+        .map_err(|locked| {
+            crate::http::metrics::METRICS.sign_in_throttled();
+            ApiError::too_many_attempts(locked.retry_after)
+        })?;
     let slot = passwords.cache_slot(username, password);
     if let (Some(record), Some(slot)) = (&record, &slot) {
         let hit = passwords
@@ -188,7 +191,10 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
             Ok(username.to_owned())
         }
         // The failure was counted when the attempt began.
-        _ => Err(ApiError::unauthorized_basic("invalid_credentials")),
+        _ => {
+            crate::http::metrics::METRICS.sign_in_failed();
+            Err(ApiError::unauthorized_basic("invalid_credentials"))
+        }
     }
 }
 

@@ -43,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API and the web page.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -129,6 +129,34 @@ pub struct ServeArgs {
     /// Time the requests in flight get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "TOKENLIFE_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// Serve HTTPS (TLS 1.2 and 1.3) with this certificate chain, PEM, the server's own
+    /// certificate first; needs --tls-key. Both files are read again on SIGHUP and when
+    /// either changes (looked at every 5 seconds); a pair that does not load keeps the
+    /// one in use.
+    #[arg(long, env = "TOKENLIFE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert, PEM (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "TOKENLIFE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve Prometheus metrics (GET /metrics) on this address, apart from the API so
+    /// that they are not exposed with it; off when not given.
+    #[arg(long, env = "TOKENLIFE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl ServeArgs {
+    /// The TLS files, when both are given (an empty value counts as not given).
+    fn tls_files(&self) -> Result<Option<crate::http::tls::Files>, String> {
+        let given = |path: &Option<PathBuf>| path.clone().filter(|p| !p.as_os_str().is_empty());
+        match (given(&self.tls_cert), given(&self.tls_key)) {
+            (Some(cert), Some(key)) => Ok(Some(crate::http::tls::Files { cert, key })),
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                Err("--tls-cert needs --tls-key (the certificate's private key)".into())
+            }
+            (None, Some(_)) => Err("--tls-key needs --tls-cert (the certificate chain)".into()),
+        }
+    }
 }
 
 /// A duration on the command line: `humantime` text (`10s`, `1m 30s`, `500ms`), more
@@ -193,7 +221,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve(&location, args).await,
+            Command::Serve(args) => serve(&location, *args).await,
             Command::User(command) => user(&location, command).await,
             Command::ImportSpecter { path } => import_specter(&location, &path).await,
             Command::Inspect { token } => inspect(&token),
@@ -236,7 +264,18 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     if args.issuer.trim().is_empty() {
         return Err("--issuer must not be empty".into());
     }
+    let tls = match args.tls_files()? {
+        Some(files) => {
+            Some(crate::http::tls::Tls::load(files).map_err(|err| format!("TLS: {err}"))?)
+        }
+        None => None,
+    };
     let signals = install_signals()?;
+    // SIGHUP is caught from here on when it reloads the certificate.
+    let tls_watch = tls
+        .as_ref()
+        .map(|tls| Arc::clone(tls).watch())
+        .transpose()?;
     let store = open(location).await?;
     checkpoint(store.as_ref()).await?;
     let alg = match args.alg {
@@ -307,23 +346,46 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         max_connections,
         shutdown_grace: args.shutdown_grace,
     };
+    let acceptor = tls
+        .as_ref()
+        .map(crate::http::tls::Tls::acceptor)
+        .transpose()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
+    let metrics = match args.metrics_listen {
+        Some(at) => Some(serve_metrics(at, Arc::clone(&store), limits).await?),
+        None => None,
+    };
     tracing::info!(
         %addr,
         store = %store.describe(),
         alg = app.signer.algorithm(),
+        tls = acceptor.is_some(),
         file_limit,
         max_connections,
         "serving"
     );
-    println!("listening on http://{addr}");
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{addr}");
     let _ = std::io::stdout().flush();
+    let tls_watch = tls_watch.map(tokio::spawn);
     let service =
         hyper_util::service::TowerToHyperService::new(warp::service(routes(app, Arc::new(dirs))));
-    crate::http::listener::serve(listener, service, limits, shutdown_signal(signals)).await;
+    let options = crate::http::listener::Options {
+        tls: acceptor,
+        open_connections: Some(&crate::http::metrics::METRICS.open_connections),
+    };
+    crate::http::listener::serve_with(listener, service, limits, options, shutdown_signal(signals))
+        .await;
+    if let Some(watch) = tls_watch {
+        watch.abort();
+    }
+    if let Some((stop, task)) = metrics {
+        let _ = stop.send(());
+        let _ = task.await;
+    }
     tracing::info!("stopped accepting; finishing the writes in flight");
     store.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
@@ -332,6 +394,43 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         .checkpoint(crate::clock::now_secs())
         .await
         .map_err(|err| err.to_string())
+}
+
+/// Serves `GET /metrics` on `at` (its own listener and limits, the API's timeouts) until
+/// told to stop; prints `metrics on http://ADDR`.
+async fn serve_metrics(
+    at: SocketAddr,
+    store: Arc<dyn Store>,
+    limits: crate::http::listener::Limits,
+) -> Result<
+    (
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ),
+    String,
+> {
+    let listener = tokio::net::TcpListener::bind(at)
+        .await
+        .map_err(|err| format!("cannot listen on {at} for the metrics: {err}"))?;
+    let addr = listener.local_addr().map_err(|err| err.to_string())?;
+    let service = hyper_util::service::TowerToHyperService::new(warp::service(
+        crate::http::metrics::routes(store),
+    ));
+    let limits = crate::http::listener::Limits {
+        max_connections: 16,
+        ..limits
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(crate::http::listener::serve(
+        listener,
+        service,
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    println!("metrics on http://{addr}");
+    Ok((stop, task))
 }
 
 /// SIGTERM and SIGINT, caught from the moment this is made: one that comes while the

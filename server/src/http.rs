@@ -6,4 +6,6 @@
 pub mod api_error;
 pub mod handlers;
 pub mod listener;
+pub mod metrics;
 pub mod static_files;
+pub mod tls;

@@ -24,7 +24,7 @@ pub mod store;
 
 use app::App;
 use http::handlers::{Body, BodyError, MAX_BODY_BYTES};
-use http::{api_error, handlers, static_files};
+use http::{api_error, handlers, metrics, static_files};
 
 /// The whole application: the API, the public endpoints and the web page, with every
 /// rejection turned into a JSON answer and one log line per request.
@@ -148,6 +148,7 @@ where
         .map(api_error::with_allow)
         .map(static_files::secure)
         .with(warp::log::custom(|info| {
+            metrics::METRICS.request(info.method(), info.path(), info.status(), info.elapsed());
             // Paths carry token ids at most, never tokens, passwords or keys.
             tracing::info!(
                 method = %info.method(),

@@ -126,6 +126,12 @@ pub trait Store: Send + Sync {
     /// What to name the store in logs: the folder, or only "postgres" (a URL may hold a
     /// password).
     fn describe(&self) -> String;
+
+    /// The size of the store's journal in bytes, for the metrics; `None` (the default)
+    /// for a store without one.
+    fn journal_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Everything a store holds, for `tokenlife migrate`.

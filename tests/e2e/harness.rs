@@ -154,6 +154,8 @@ pub struct Server {
     pub port: u16,
     /// The admin password printed on a first start.
     pub admin_password: Option<String>,
+    /// The port of `--metrics-listen`, when given.
+    pub metrics_port: Option<u16>,
 }
 
 impl Server {
@@ -201,6 +203,8 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let mut admin_password = None;
+        let mut metrics_port = None;
+        let port_of = |addr: &str| addr.rsplit(':').next().and_then(|p| p.parse().ok());
         let port = loop {
             let line = lines
                 .next()
@@ -208,12 +212,13 @@ impl Server {
                 .expect("stdout");
             if let Some(password) = line.strip_prefix("admin password: ") {
                 admin_password = Some(password.to_owned());
-            } else if let Some(addr) = line.strip_prefix("listening on http://") {
-                break addr
-                    .rsplit(':')
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .expect("port");
+            } else if let Some(addr) = line.strip_prefix("metrics on http://") {
+                metrics_port = port_of(addr);
+            } else if let Some(addr) = line
+                .strip_prefix("listening on http://")
+                .or_else(|| line.strip_prefix("listening on https://"))
+            {
+                break port_of(addr).expect("port");
             }
         };
         // Keep draining stdout so that the server never blocks on it.
@@ -222,6 +227,7 @@ impl Server {
             child,
             port,
             admin_password,
+            metrics_port,
         }
     }
 
@@ -428,7 +434,7 @@ impl Client {
     }
 }
 
-fn parse_response(raw: &[u8]) -> Option<Response> {
+pub fn parse_response(raw: &[u8]) -> Option<Response> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");

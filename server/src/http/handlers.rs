@@ -85,8 +85,8 @@ async fn create_token_inner(
         id: id.clone(),
         record,
     };
-    match app.store.apply(op).await {
-        Ok(_) => {}
+    match crate::http::metrics::timed_write(app.store.apply(op)).await {
+        Ok(_) => crate::http::metrics::METRICS.token_created(),
         Err(StoreError::DuplicateDescription) => {
             return Err(ApiError::bad_request(
                 "duplicate_description",
@@ -400,11 +400,14 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
                 id,
                 now: crate::clock::now_secs(),
             };
-            match app.store.apply(op).await {
-                Ok(true) => Ok(json_response(
-                    StatusCode::OK,
-                    &json!({ "message": "Token deleted" }),
-                )),
+            match crate::http::metrics::timed_write(app.store.apply(op)).await {
+                Ok(true) => {
+                    crate::http::metrics::METRICS.token_deleted();
+                    Ok(json_response(
+                        StatusCode::OK,
+                        &json!({ "message": "Token deleted" }),
+                    ))
+                }
                 Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
                 Err(err) => Err(err.into()),
             }

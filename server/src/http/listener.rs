@@ -17,23 +17,30 @@
 //!
 //! Only HTTP/1.1 (and 1.0) is spoken: no cleartext HTTP/2, which browsers never use and
 //! proxies do not send to an upstream by default.
+//!
+//! With TLS ([`Options::tls`]), the handshake happens in the connection's task, under the
+//! header timeout counted from the accept (a client that never finishes it is dropped like
+//! one that never sends a head), and the connection counts towards the cap from its
+//! accept. A client that speaks plain HTTP to a TLS port gets a `400` JSON answer naming
+//! the mistake (`https_required`) and the connection is closed.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
 
 /// The most bytes a request's head (request line and headers) may take; more is 431.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
@@ -53,6 +60,15 @@ pub struct Limits {
     pub max_connections: usize,
     /// Time requests in flight get to finish on shutdown.
     pub shutdown_grace: Duration,
+}
+
+/// What else a listener does besides serving HTTP.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// TLS on every connection.
+    pub tls: Option<TlsAcceptor>,
+    /// Kept equal to the number of open connections (for the metrics).
+    pub open_connections: Option<&'static AtomicUsize>,
 }
 
 /// An error a service or a body may fail with.
@@ -118,7 +134,21 @@ pub async fn serve<S: Service>(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let registry = Arc::new(Registry::default());
+    serve_with(listener, service, limits, Options::default(), shutdown).await;
+}
+
+/// [`serve`], with TLS or a connection gauge as `options` say.
+pub async fn serve_with<S: Service>(
+    listener: TcpListener,
+    service: S,
+    limits: Limits,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) {
+    let registry = Arc::new(Registry {
+        gauge: options.open_connections,
+        ..Registry::default()
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut accept_errors = ErrorLog::default();
@@ -175,6 +205,7 @@ pub async fn serve<S: Service>(
         let conn = registry.insert(next_id);
         tasks.spawn(serve_connection(
             stream,
+            options.tls.clone(),
             service.clone(),
             conn,
             Arc::clone(&registry),
@@ -205,6 +236,7 @@ async fn stop(mut tasks: JoinSet<()>, stop: &watch::Sender<bool>, limits: Limits
 
 async fn serve_connection<S: Service>(
     stream: TcpStream,
+    tls: Option<TlsAcceptor>,
     service: S,
     conn: Arc<Conn>,
     registry: Arc<Registry>,
@@ -215,6 +247,90 @@ async fn serve_connection<S: Service>(
         registry,
         id: conn.id,
     };
+    let Some(acceptor) = tls else {
+        return serve_http(stream, service, conn, limits, stop).await;
+    };
+    // The handshake has the time a head has, from the accept.
+    let deadline = conn.deadline(&limits).unwrap_or_else(Instant::now);
+    let handshake = tokio::time::timeout_at(deadline, handshake(stream, acceptor));
+    let stream = tokio::select! {
+        result = handshake => match result {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => {
+                tracing::debug!(%err, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("TLS handshake timed out");
+                return;
+            }
+        },
+        () = conn.evicted.notified() => {
+            tracing::debug!("connection closed during its TLS handshake to make room");
+            return;
+        }
+        _ = stop.changed() => return,
+    };
+    serve_http(stream, service, conn, limits, stop).await;
+}
+
+/// The TLS handshake; a client that sends plain HTTP instead is answered `400`.
+async fn handshake(
+    mut stream: TcpStream,
+    acceptor: TlsAcceptor,
+) -> io::Result<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut first = [0u8; 1];
+    // Every TLS connection starts with a handshake record (content type 22).
+    if stream.peek(&mut first).await? == 1 && first[0] != 22 {
+        refuse_plain_http(&mut stream).await?;
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "plain HTTP on the TLS port",
+        ));
+    }
+    acceptor.accept(stream).await
+}
+
+/// Reads the plain request's head (up to [`MAX_HEADER_BYTES`]), answers `400` with the
+/// JSON error body, and reads what follows for a moment, so that the client reads the
+/// answer rather than a reset.
+async fn refuse_plain_http(stream: &mut TcpStream) -> io::Result<()> {
+    const ANSWER: &str = "{\"message\":\"This port speaks HTTPS: use https:// to reach it.\",\"error\":\"https_required\"}";
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while head.len() < MAX_HEADER_BYTES && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{ANSWER}",
+        ANSWER.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await?;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while stream.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+    })
+    .await;
+    Ok(())
+}
+
+/// Serves HTTP/1.1 on one connection's (plain or TLS) stream until it ends, times out,
+/// is evicted or the server stops.
+async fn serve_http<S, IO>(
+    stream: IO,
+    service: S,
+    conn: Arc<Conn>,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: Service,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let io = TokioIo::new(Tracked {
         inner: stream,
         conn: Arc::clone(&conn),
@@ -291,6 +407,8 @@ struct Registry {
     conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
     /// A connection left.
     closed: Notify,
+    /// Told the number of connections whenever it changes.
+    gauge: Option<&'static AtomicUsize>,
 }
 
 impl Registry {
@@ -310,7 +428,11 @@ impl Registry {
 
     fn insert(&self, id: u64) -> Arc<Conn> {
         let conn = Arc::new(Conn::new(id));
-        self.lock().insert(id, Arc::clone(&conn));
+        let mut conns = self.lock();
+        conns.insert(id, Arc::clone(&conn));
+        if let Some(gauge) = self.gauge {
+            gauge.store(conns.len(), Ordering::Relaxed);
+        }
         conn
     }
 
@@ -340,7 +462,12 @@ struct Registered {
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        self.registry.lock().remove(&self.id);
+        let mut conns = self.registry.lock();
+        conns.remove(&self.id);
+        if let Some(gauge) = self.registry.gauge {
+            gauge.store(conns.len(), Ordering::Relaxed);
+        }
+        drop(conns);
         self.registry.closed.notify_one();
     }
 }
@@ -459,13 +586,13 @@ impl Drop for InFlight {
     }
 }
 
-/// The TCP stream, telling its connection when bytes come and when writes wait.
-struct Tracked {
-    inner: TcpStream,
+/// The connection's stream, telling its connection when bytes come and when writes wait.
+struct Tracked<IO> {
+    inner: IO,
     conn: Arc<Conn>,
 }
 
-impl AsyncRead for Tracked {
+impl<IO: AsyncRead + Unpin> AsyncRead for Tracked<IO> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -480,14 +607,14 @@ impl AsyncRead for Tracked {
     }
 }
 
-impl Tracked {
+impl<IO> Tracked<IO> {
     fn track<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         self.conn.write_blocked(result.is_pending());
         result
     }
 }
 
-impl AsyncWrite for Tracked {
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Tracked<IO> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -290,6 +290,12 @@ impl Store for JsonStore {
     fn describe(&self) -> String {
         self.inner.dir.display().to_string()
     }
+
+    fn journal_bytes(&self) -> Option<u64> {
+        std::fs::metadata(&self.inner.journal_path)
+            .ok()
+            .map(|meta| meta.len())
+    }
 }
 
 impl Inner {
