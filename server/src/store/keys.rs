@@ -77,6 +77,69 @@ pub fn get_or_make(dir: &Path, name: &str) -> Result<[u8; 32], StoreError> {
     existing(dir, name)?.ok_or_else(|| StoreError::Io(format!("{} vanished", path.display())))
 }
 
+/// The file of Specter's signing key, kept by `tokenlife import-specter` to verify the
+/// tokens Specter issued (never to sign): its bytes in hex, any length.
+pub const SPECTER_FILE: &str = "specter.key";
+
+/// Specter's signing key kept in `dir`, if any.
+///
+/// # Errors
+///
+/// [`StoreError::Io`] when the file exists but cannot be read or is not hex.
+pub fn specter(dir: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    let path = dir.join(SPECTER_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_hex(text.trim())
+            .filter(|key| !key.is_empty())
+            .map(Some)
+            .ok_or_else(|| {
+                StoreError::Io(format!("{} does not hold a key in hex", path.display()))
+            }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(StoreError::Io(format!(
+            "cannot read {}: {err}",
+            path.display()
+        ))),
+    }
+}
+
+/// Keeps Specter's signing key in `dir` (mode 0600, replacing the one kept before): the
+/// file appears whole, by a rename.
+///
+/// # Errors
+///
+/// [`StoreError::Io`] when the file cannot be written.
+pub fn set_specter(dir: &Path, key: &[u8]) -> Result<(), StoreError> {
+    let path = dir.join(SPECTER_FILE);
+    let temp = dir.join(format!(".{SPECTER_FILE}.tmp-{}", std::process::id()));
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let written = (|| -> std::io::Result<()> {
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)?;
+        out.write_all(format!("{hex}\n").as_bytes())?;
+        out.sync_all()?;
+        std::fs::rename(&temp, &path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.map_err(|err| StoreError::Io(format!("cannot write {}: {err}", path.display())))?;
+    sync_dir(dir)
+}
+
+fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
 fn not_hex(path: &Path) -> StoreError {
     StoreError::Io(format!("{} does not hold 64 hex digits", path.display()))
 }
