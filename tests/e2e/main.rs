@@ -13,5 +13,6 @@ mod security_auth;
 mod security_net;
 mod security_scope;
 mod security_store;
+mod specter;
 mod static_files;
 mod vectors;
