@@ -132,7 +132,7 @@ pub fn set_specter(dir: &Path, key: &[u8]) -> Result<(), StoreError> {
 }
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len() / 2)
