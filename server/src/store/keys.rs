@@ -154,3 +154,35 @@ fn parse_hex32(text: &str) -> Option<[u8; 32]> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::{SPECTER_FILE, parse_hex, set_specter, specter};
+
+    #[test]
+    fn specters_key_is_kept_private_and_read_back_whole() {
+        let dir = std::env::temp_dir().join(format!("tokenlife-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        assert_eq!(specter(&dir).expect("none yet"), None);
+        for key in [
+            b"k".as_slice(),
+            "clé \u{1F511} of any length".as_bytes(),
+            &[0u8; 100],
+        ] {
+            set_specter(&dir, key).expect("kept");
+            assert_eq!(specter(&dir).expect("read").as_deref(), Some(key));
+        }
+        let path = dir.join(SPECTER_FILE);
+        let mode = std::fs::metadata(&path).expect("file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        for bad in ["", "abc", "zz", "0g"] {
+            std::fs::write(&path, bad).expect("write");
+            assert!(specter(&dir).is_err(), "{bad:?}");
+        }
+        std::fs::remove_dir_all(&dir).expect("clean");
+        assert_eq!(parse_hex("00ff7A"), Some(vec![0, 255, 122]));
+        assert_eq!(parse_hex("é0"), None);
+    }
+}

@@ -42,11 +42,11 @@ pub struct Import {
     pub users: Vec<ImportedUser>,
     /// Things skipped, for people.
     pub skipped: Vec<String>,
-    /// With Specter's key: how many tokens its signature verifies, and a line for each
-    /// one it does not (kept all the same: the record is listed and can be deleted, but
-    /// the token will not be accepted).
+    /// With Specter's key: how many tokens it verifies (signature, claim set, owner, id).
     pub verified: usize,
-    /// The tokens Specter's key does not verify, for people.
+    /// With Specter's key: a line for each token it does not verify, for people. Their
+    /// records are imported all the same (listed, deletable), but the server will refuse
+    /// the tokens.
     pub unverified: Vec<String>,
 }
 
