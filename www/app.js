@@ -280,6 +280,8 @@ function showTokens(records) {
     state.tokens.set(id, {
       id,
       description: record.jwt_token_description,
+      // "specter" for a token imported from Specter (`tokenlife import-specter`).
+      origin: record.jwt_token_origin,
       life,
       exp,
       times: timesToken(exp - life, exp),
@@ -321,6 +323,12 @@ function tokenRow(token, now) {
   const description = cell('th', 'Description', token.description);
   description.scope = 'row';
   description.className = 'description';
+  if (token.origin === 'specter') {
+    const origin = document.createElement('span');
+    origin.className = 'hint origin';
+    origin.textContent = 'from Specter';
+    description.append(origin);
+  }
   const life = cell('td', 'Life', formatLife(token.life));
   const remaining = cell('td', 'Remaining', '');
   remaining.className = 'remaining';

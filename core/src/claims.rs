@@ -330,6 +330,10 @@ pub struct TokenRecord {
     /// Endpoint patterns the token is limited to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_token_endpoints: Option<Vec<String>>,
+    /// Where the token was issued when not by tokenlife: `"specter"` for a token imported
+    /// by `tokenlife import-specter`. Absent for tokenlife's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_token_origin: Option<String>,
 }
 
 impl TokenRecord {
@@ -342,6 +346,7 @@ impl TokenRecord {
             exp: claims.exp,
             fingerprint: fingerprint(token),
             jwt_token_endpoints: claims.jwt_token_endpoints.clone(),
+            jwt_token_origin: None,
         }
     }
 

@@ -38,6 +38,7 @@ mod sign;
     not(all(target_arch = "wasm32", target_feature = "simd128"))
 ))]
 mod simd_emu;
+mod specter;
 mod time;
 mod verify;
 

@@ -31,6 +31,18 @@ pub struct Verifier {
     /// Each was put here by the full path ([`Verifier::key_for`]), so it selects exactly
     /// what that path would.
     known_headers: Vec<(String, usize)>,
+    /// Whose claims the tokens carry: tokenlife's, or Specter's ([`Verifier::specter_hs256`]).
+    claim_set: ClaimSet,
+}
+
+/// The claims a verifier reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClaimSet {
+    /// tokenlife's: Specter's names with `iat`, `sub`, `jti` and `iss`.
+    Tokenlife,
+    /// Specter's own (`crate::specter`): `username`, `jwt_token_id`,
+    /// `jwt_token_description`, `exp`, and no `iss`, `sub` or `jti`.
+    Specter,
 }
 
 #[derive(Clone)]
@@ -133,6 +145,7 @@ impl Verifier {
         let mut verifier = Verifier {
             keys,
             known_headers: Vec::new(),
+            claim_set: ClaimSet::Tokenlife,
         };
         verifier.known_headers = verifier.common_headers();
         verifier
@@ -190,6 +203,36 @@ impl Verifier {
             None,
             Hs256::new(secret)?,
         )]))
+    }
+
+    /// A verifier for the tokens Specter Desktop issued, HS256 under its `SECRET_KEY`
+    /// (`secret`, the key's UTF-8 bytes), with Specter's claim set: `username`,
+    /// `jwt_token_id`, `jwt_token_description` and `exp` required, `iat` optional, no `iss`,
+    /// `sub` or `jti` (a token with any of them is `claim_mismatch`). The claims it returns
+    /// carry `sub` = `username`, `jti` = `jwt_token_id` and an empty `iss`, so an
+    /// `issuer` option refuses every token. Every other check is [`Verifier::verify`]'s.
+    ///
+    /// ```
+    /// use tokenlife_core::{Verifier, VerifyOptions};
+    /// // A token made by Specter's code (PyJWT) with the key "specter secret key".
+    /// let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VybmFtZSI6ImFsaWNlIiwiand0X3Rva2VuX2lkIjoiNWI5ZTFhNTItMTExMS00YzNhLTlmMDAtMDAwMDAwMDAwMGExIiwiand0X3Rva2VuX2Rlc2NyaXB0aW9uIjoid2FsbGV0IHNjcmlwdCIsImV4cCI6NDEwMjQ0NDgwMCwiaWF0IjoxNzY3MjI1NjAwfQ.M__q7wVrYF6pOlQlbAhORKh4UZw1PgR6eFziz4DbHOg";
+    /// let claims = Verifier::specter_hs256(b"specter secret key")?
+    ///     .verify(token, &VerifyOptions::at(1_800_000_000.0))?;
+    /// assert_eq!((claims.username.as_str(), claims.sub.as_str()), ("alice", "alice"));
+    /// assert_eq!(claims.exp - claims.iat, 2_335_219_200);
+    /// // The same key does not make it a tokenlife token, nor the reverse.
+    /// let err = Verifier::hs256(b"specter secret key")?.verify(token, &VerifyOptions::at(0.0));
+    /// assert_eq!(err.unwrap_err().code(), "malformed");
+    /// # Ok::<(), tokenlife_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An empty secret is refused.
+    pub fn specter_hs256(secret: &[u8]) -> Result<Verifier, Error> {
+        let mut verifier = Verifier::hs256(secret)?;
+        verifier.claim_set = ClaimSet::Specter;
+        Ok(verifier)
     }
 
     /// A verifier for EdDSA tokens from a raw 32-byte Ed25519 public key.
@@ -307,7 +350,11 @@ impl Verifier {
     ) -> Result<ClaimsRef<'b>, Error> {
         let payload = self.check_signature(token, scratch)?;
         let scratch: &'b Vec<u8> = scratch;
-        let claims = ClaimsRef::parse(crate::jws::utf8(&scratch[payload], "claims")?)?;
+        let text = crate::jws::utf8(&scratch[payload], "claims")?;
+        let claims = match self.claim_set {
+            ClaimSet::Tokenlife => ClaimsRef::parse(text)?,
+            ClaimSet::Specter => crate::specter::read_claims(text)?,
+        };
         claims.check_twins()?;
         check_times(claims.exp, claims.nbf, options)?;
         if let Some(issuer) = options.issuer

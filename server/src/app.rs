@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokenlife_core::{Life, Signer, Verifier};
 
-use crate::auth::{Passwords, VerifiedTokens};
+use crate::auth::{Passwords, SpecterKey, VerifiedTokens};
 use crate::store::Store;
 use crate::store::throttle::Throttle;
 
@@ -50,6 +50,8 @@ pub struct App {
     pub passwords: Passwords,
     /// Bearer tokens already verified.
     pub verified: VerifiedTokens,
+    /// Specter's key, verifying the tokens an import brought (`import-specter`).
+    pub specter: SpecterKey,
 }
 
 impl App {

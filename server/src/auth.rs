@@ -287,14 +287,27 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
             known
         }
         None => {
+            let expired =
+                || ApiError::unauthorized_bearer("token_expired", Some("the token has expired"));
+            let invalid = |err: tokenlife_core::Error| {
+                ApiError::unauthorized_bearer("invalid_token", Some(&err.to_string()))
+            };
             let options = VerifyOptions::at(now).issuer(&app.config.issuer);
-            let claims = app.verifier.verify(token, &options).map_err(|err| {
-                if err.code() == "expired" {
-                    ApiError::unauthorized_bearer("token_expired", Some("the token has expired"))
-                } else {
-                    ApiError::unauthorized_bearer("invalid_token", Some(&err.to_string()))
-                }
-            })?;
+            let claims = match app.verifier.verify(token, &options) {
+                Ok(claims) => claims,
+                Err(err) if err.code() == "expired" => return Err(expired()),
+                // Not one of ours: perhaps one Specter issued, under the key an import kept.
+                // Its claims have no `iss`; its record and fingerprint are checked below,
+                // as for every token.
+                Err(err) => match app.specter.verifier(app.store.as_ref(), now).await? {
+                    Some(specter) => match specter.verify(token, &VerifyOptions::at(now)) {
+                        Ok(claims) => claims,
+                        Err(legacy) if legacy.code() == "expired" => return Err(expired()),
+                        Err(_) => return Err(invalid(err)),
+                    },
+                    None => return Err(invalid(err)),
+                },
+            };
             let fingerprint = tokenlife_core::fingerprint(token);
             app.verified.insert(token, claims, fingerprint)
         }
@@ -329,6 +342,68 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
                     "invalid_token",
                     Some("the token is not known to this server"),
                 ))
+            }
+        }
+    }
+}
+
+/// Specter's signing key as a verifier of the tokens Specter issued (never a signer), read
+/// from the store ([`crate::store::Store::specter_key`]) when a token first fails as one of
+/// ours. While the store has none, it is asked again at most every
+/// [`SPECTER_KEY_RECHECK`] seconds, so that an import made while the server runs is seen
+/// without a restart and bad tokens cost no store call each.
+#[derive(Default)]
+pub struct SpecterKey {
+    state: tokio::sync::Mutex<SpecterKeyState>,
+}
+
+#[derive(Default)]
+struct SpecterKeyState {
+    verifier: Option<Arc<tokenlife_core::Verifier>>,
+    /// When the store was last asked and had no key.
+    missing_at: Option<f64>,
+}
+
+/// Seconds between two questions to a store that had no Specter key.
+pub const SPECTER_KEY_RECHECK: f64 = 5.0;
+
+impl SpecterKey {
+    /// The verifier of Specter's tokens, if the store keeps Specter's key.
+    ///
+    /// # Errors
+    ///
+    /// `503` when the store fails.
+    pub async fn verifier(
+        &self,
+        store: &dyn crate::store::Store,
+        now: f64,
+    ) -> Result<Option<Arc<tokenlife_core::Verifier>>, ApiError> {
+        let mut state = self.state.lock().await;
+        if let Some(verifier) = &state.verifier {
+            return Ok(Some(Arc::clone(verifier)));
+        }
+        if state
+            .missing_at
+            .is_some_and(|at| (now - at).abs() < SPECTER_KEY_RECHECK)
+        {
+            return Ok(None);
+        }
+        match store.specter_key().await? {
+            Some(key) => match tokenlife_core::Verifier::specter_hs256(&key) {
+                Ok(verifier) => {
+                    let verifier = Arc::new(verifier);
+                    state.verifier = Some(Arc::clone(&verifier));
+                    Ok(Some(verifier))
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "the store's Specter key is unusable");
+                    state.missing_at = Some(now);
+                    Ok(None)
+                }
+            },
+            None => {
+                state.missing_at = Some(now);
+                Ok(None)
             }
         }
     }

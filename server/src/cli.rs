@@ -51,6 +51,11 @@ pub enum Command {
     ImportSpecter {
         /// The Specter users.json.
         path: PathBuf,
+        /// A file holding Specter's SECRET_KEY (one line), kept to verify the tokens Specter
+        /// issued so that they keep working (never to sign). SPECTER_SECRET_KEY in the
+        /// environment does the same.
+        #[arg(long, value_name = "FILE")]
+        specter_secret_key_file: Option<PathBuf>,
     },
     /// Show a token's claims and remaining life (without checking its signature).
     Inspect {
@@ -223,7 +228,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
             Command::Serve(args) => serve(&location, *args).await,
             Command::User(command) => user(&location, command).await,
-            Command::ImportSpecter { path } => import_specter(&location, &path).await,
+            Command::ImportSpecter {
+                path,
+                specter_secret_key_file,
+            } => import_specter(&location, &path, specter_secret_key_file.as_deref()).await,
             Command::Inspect { token } => inspect(&token),
             Command::Migrate { from, to, merge } => migrate(&from, &to, merge).await,
             Command::Seed { user, count } => seed(&location, &user, count).await,
@@ -323,6 +331,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         verifier,
         passwords,
         verified: auth::VerifiedTokens::default(),
+        specter: auth::SpecterKey::default(),
     });
     let file_limit = match crate::http::listener::raise_file_limit() {
         Ok(limit) => limit,
@@ -581,27 +590,94 @@ fn random_password() -> Result<String, String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-async fn import_specter(location: &Location, path: &Path) -> Result<(), String> {
+/// Specter's signing key for `import-specter`: `--specter-secret-key-file` (its text, the
+/// line end cut off) or `SPECTER_SECRET_KEY`, not both; `None` when neither is given.
+fn specter_secret_key(file: Option<&Path>) -> Result<Option<Vec<u8>>, String> {
+    let env = std::env::var_os("SPECTER_SECRET_KEY").filter(|value| !value.is_empty());
+    let key = match (file, env) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "give Specter's key once: SPECTER_SECRET_KEY or --specter-secret-key-file, not both"
+                    .into(),
+            );
+        }
+        (Some(file), None) => {
+            let mut text = std::fs::read(file)
+                .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+            while text.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                text.pop();
+            }
+            if text.is_empty() {
+                return Err(format!("{} holds no key", file.display()));
+            }
+            text
+        }
+        (None, Some(value)) => value.into_encoded_bytes(),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(key))
+}
+
+async fn import_specter(
+    location: &Location,
+    path: &Path,
+    key_file: Option<&Path>,
+) -> Result<(), String> {
+    let key = specter_secret_key(key_file)?;
+    let verifier = key
+        .as_deref()
+        .map(tokenlife_core::Verifier::specter_hs256)
+        .transpose()
+        .map_err(|err| format!("Specter's key: {err}"))?;
     let text = std::fs::read_to_string(path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    let import = crate::store::specter::parse(&text, auth::hash_password)
+    let import = crate::store::specter::parse(&text, auth::hash_password, verifier.as_ref())
         .map_err(|err| format!("{}: {err}", path.display()))?;
-    let store = open(location).await?;
     let users = import.users.len();
     let tokens: usize = import.users.iter().map(|u| u.tokens.len()).sum();
-    let result = store
+    if key.is_some() && tokens > 0 && import.verified == 0 {
+        let first = import.unverified.first().cloned().unwrap_or_default();
+        return Err(format!(
+            "Specter's key verifies none of the {tokens} tokens of {} ({first}): is it that \
+             node's SECRET_KEY? Nothing was imported",
+            path.display()
+        ));
+    }
+    let store = open(location).await?;
+    let mut result = store
         .apply(Op::Import(import.users))
         .await
+        .map(drop)
         .map_err(|err| err.to_string());
+    if let (Ok(()), Some(key)) = (&result, &key) {
+        result = store.set_specter_key(key).await.map_err(|err| {
+            format!("the users were imported, but Specter's key was not kept: {err}")
+        });
+    }
     store.close();
     result?;
     for line in import.skipped {
         eprintln!("skipped {line}");
     }
+    for line in &import.unverified {
+        eprintln!("warning: Specter's key does not verify {line}; it stays listed but is refused");
+    }
     println!(
         "imported {users} users and {tokens} tokens from {}",
         path.display()
     );
+    if key.is_some() {
+        println!(
+            "kept Specter's key to verify its tokens (never to sign): {} of {tokens} tokens keep \
+             working until they expire or are deleted",
+            import.verified
+        );
+    } else if tokens > 0 {
+        println!(
+            "Specter's tokens are listed but refused: to keep them working, run import-specter \
+             again with Specter's SECRET_KEY in SPECTER_SECRET_KEY or --specter-secret-key-file FILE"
+        );
+    }
     Ok(())
 }
 
@@ -656,6 +732,7 @@ async fn seed(location: &Location, user: &str, count: usize) -> Result<(), Strin
                 exp: now + 31_536_000,
                 fingerprint: tokenlife_core::fingerprint(&id),
                 jwt_token_endpoints: None,
+                jwt_token_origin: None,
             };
             (id, record)
         })
@@ -717,7 +794,7 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
         "migrated {} users, {tokens} tokens, {} revoked ids and {} keys from {}",
         dump.users.len(),
         dump.revoked.len(),
-        dump.keys.len(),
+        dump.keys.len() + usize::from(dump.specter_key.is_some()),
         from.display()
     );
     Ok(())

@@ -97,6 +97,14 @@ pub trait Store: Send + Sync {
     /// by the first process that asks and the same for every process on this store.
     fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]>;
 
+    /// Specter's signing key, kept by `tokenlife import-specter` so that the tokens Specter
+    /// issued keep working: it only verifies them, it never signs. `None` when no import
+    /// brought one.
+    fn specter_key(&self) -> StoreFuture<'_, Option<Vec<u8>>>;
+
+    /// Keeps Specter's signing key (non-empty), replacing one kept before.
+    fn set_specter_key(&self, key: &[u8]) -> StoreFuture<'_, ()>;
+
     /// Whether the store answers, for the readiness probe. By default, a list of users.
     fn ready(&self) -> StoreFuture<'_, ()> {
         let users = self.users();
@@ -143,6 +151,8 @@ pub struct Dump {
     pub revoked: Vec<(String, i64)>,
     /// The signing keys that exist, by name (`"hs256"`, `"ed25519"`).
     pub keys: Vec<(String, [u8; 32])>,
+    /// Specter's signing key, if an import kept one ([`Store::specter_key`]).
+    pub specter_key: Option<Vec<u8>>,
 }
 
 /// A password hash as `users.json` keeps it.

@@ -14,6 +14,7 @@ mod security_auth;
 mod security_net;
 mod security_scope;
 mod security_store;
+mod specter;
 mod static_files;
 mod tls;
 mod vectors;

@@ -192,6 +192,18 @@ export declare class Verifier {
    */
   static fromSecret(secret: string | Uint8Array): Verifier;
   /**
+   * A verifier for the tokens Specter Desktop issued, for a node moved to tokenlife with
+   * `tokenlife import-specter`: HS256 under Specter's `SECRET_KEY` (a string, used as its
+   * UTF-8 bytes, or raw bytes) and Specter's claims (`username`, `jwt_token_id`,
+   * `jwt_token_description` and `exp` required, `iat` optional). A token carrying `iss`,
+   * `sub` or `jti` is not one of Specter's (`claim_mismatch`). The claims returned read
+   * as any token's: `sub` is `username`, `jti` is `jwt_token_id`, `iss` is empty, so an
+   * `issuer` option refuses every token.
+   *
+   * @throws {TokenlifeError} `unknown_key` for an empty secret.
+   */
+  static fromSpecterSecret(secret: string | Uint8Array): Verifier;
+  /**
    * A verifier from a JWKS document (`{ keys: [...] }`), as an object or as JSON text,
    * such as a tokenlife server's `/.well-known/jwks.json`. Ed25519 (`OKP`) and HS256
    * (`oct`) signing keys are used; other keys are skipped.

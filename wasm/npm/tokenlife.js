@@ -390,6 +390,18 @@ export class Verifier {
     return new Verifier(undefined, BUILDING);
   }
 
+  /**
+   * A verifier for the tokens Specter Desktop issued (HS256 under its SECRET_KEY, a
+   * string's UTF-8 bytes or bytes), with Specter's claims: `username`, `jwt_token_id`,
+   * `jwt_token_description`, `exp`, and no `iss`/`sub`/`jti`.
+   */
+  static fromSpecterSecret(secret) {
+    initialised();
+    const copy = secretBytes(secret);
+    built = call(() => glue.Verifier.fromSpecterSecret(copy));
+    return new Verifier(undefined, BUILDING);
+  }
+
   /** A verifier from a JWKS document, as an object or as JSON text. */
   static fromJwks(jwks) {
     initialised();

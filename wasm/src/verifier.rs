@@ -20,6 +20,16 @@ impl Verifier {
             .map_err(error::into_error)
     }
 
+    /// A verifier for the HS256 tokens Specter Desktop issued, signed with the bytes
+    /// `secret` (its `SECRET_KEY`), with Specter's claim set (core's
+    /// `Verifier::specter_hs256`).
+    #[wasm_bindgen(js_name = fromSpecterSecret)]
+    pub fn from_specter_secret(secret: &[u8]) -> Result<Verifier, JsValue> {
+        tokenlife_core::Verifier::specter_hs256(secret)
+            .map(Verifier)
+            .map_err(error::into_error)
+    }
+
     /// A verifier from a JWKS document's JSON text (`tokenlife.js` writes an object with
     /// `JSON.stringify` first).
     #[wasm_bindgen(js_name = fromJwks)]

@@ -346,12 +346,18 @@ pub async fn list_tokens(app: Arc<App>, headers: HeaderMap) -> Response {
             let list: serde_json::Map<String, Value> = tokens
                 .into_iter()
                 .map(|(id, record)| {
-                    let entry = json!({
+                    let mut entry = json!({
                         "jwt_token_description": record.jwt_token_description,
                         "jwt_token_life": record.jwt_token_life,
                         "jwt_token_remaining_life": remaining_life(record.exp, now),
                         "expiry_status": expiry_status(record.exp, now, 0).as_str(),
                     });
+                    // Imported tokens say where they were issued ("specter").
+                    if let (Some(origin), Some(map)) =
+                        (record.jwt_token_origin, entry.as_object_mut())
+                    {
+                        map.insert("jwt_token_origin".into(), Value::String(origin));
+                    }
                     (id, entry)
                 })
                 .collect();
@@ -375,16 +381,17 @@ pub async fn get_token(id: String, app: Arc<App>, headers: HeaderMap) -> Respons
                 .await?
                 .ok_or_else(|| ApiError::not_found("token_not_found", TOKEN_NOT_FOUND))?;
             let now = crate::clock::now();
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({
-                    "message": "Token exists",
-                    "jwt_token_description": record.jwt_token_description,
-                    "jwt_token_life": record.jwt_token_life,
-                    "jwt_token_life_remaining": remaining_life(record.exp, now),
-                    "expiry_status": expiry_status(record.exp, now, 0).as_str(),
-                }),
-            ))
+            let mut body = json!({
+                "message": "Token exists",
+                "jwt_token_description": record.jwt_token_description,
+                "jwt_token_life": record.jwt_token_life,
+                "jwt_token_life_remaining": remaining_life(record.exp, now),
+                "expiry_status": expiry_status(record.exp, now, 0).as_str(),
+            });
+            if let (Some(origin), Some(map)) = (record.jwt_token_origin, body.as_object_mut()) {
+                map.insert("jwt_token_origin".into(), Value::String(origin));
+            }
+            Ok(json_response(StatusCode::OK, &body))
         }
         .await,
     )

@@ -188,6 +188,7 @@ impl JsonStore {
                 dump.keys.push((name.to_owned(), key));
             }
         }
+        dump.specter_key = keys::specter(&self.inner.dir)?;
         Ok(dump)
     }
 
@@ -277,6 +278,14 @@ impl Store for JsonStore {
 
     fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]> {
         Box::pin(std::future::ready(keys::get_or_make(&self.inner.dir, name)))
+    }
+
+    fn specter_key(&self) -> StoreFuture<'_, Option<Vec<u8>>> {
+        Box::pin(std::future::ready(keys::specter(&self.inner.dir)))
+    }
+
+    fn set_specter_key(&self, key: &[u8]) -> StoreFuture<'_, ()> {
+        Box::pin(std::future::ready(keys::set_specter(&self.inner.dir, key)))
     }
 
     fn checkpoint(&self, now: i64) -> StoreFuture<'_, ()> {

@@ -77,6 +77,69 @@ pub fn get_or_make(dir: &Path, name: &str) -> Result<[u8; 32], StoreError> {
     existing(dir, name)?.ok_or_else(|| StoreError::Io(format!("{} vanished", path.display())))
 }
 
+/// The file of Specter's signing key, kept by `tokenlife import-specter` to verify the
+/// tokens Specter issued (never to sign): its bytes in hex, any length.
+pub const SPECTER_FILE: &str = "specter.key";
+
+/// Specter's signing key kept in `dir`, if any.
+///
+/// # Errors
+///
+/// [`StoreError::Io`] when the file exists but cannot be read or is not hex.
+pub fn specter(dir: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    let path = dir.join(SPECTER_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_hex(text.trim())
+            .filter(|key| !key.is_empty())
+            .map(Some)
+            .ok_or_else(|| {
+                StoreError::Io(format!("{} does not hold a key in hex", path.display()))
+            }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(StoreError::Io(format!(
+            "cannot read {}: {err}",
+            path.display()
+        ))),
+    }
+}
+
+/// Keeps Specter's signing key in `dir` (mode 0600, replacing the one kept before): the
+/// file appears whole, by a rename.
+///
+/// # Errors
+///
+/// [`StoreError::Io`] when the file cannot be written.
+pub fn set_specter(dir: &Path, key: &[u8]) -> Result<(), StoreError> {
+    let path = dir.join(SPECTER_FILE);
+    let temp = dir.join(format!(".{SPECTER_FILE}.tmp-{}", std::process::id()));
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let written = (|| -> std::io::Result<()> {
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)?;
+        out.write_all(format!("{hex}\n").as_bytes())?;
+        out.sync_all()?;
+        std::fs::rename(&temp, &path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.map_err(|err| StoreError::Io(format!("cannot write {}: {err}", path.display())))?;
+    sync_dir(dir)
+}
+
+fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
 fn not_hex(path: &Path) -> StoreError {
     StoreError::Io(format!("{} does not hold 64 hex digits", path.display()))
 }
@@ -90,4 +153,36 @@ fn parse_hex32(text: &str) -> Option<[u8; 32]> {
         *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::{SPECTER_FILE, parse_hex, set_specter, specter};
+
+    #[test]
+    fn specters_key_is_kept_private_and_read_back_whole() {
+        let dir = std::env::temp_dir().join(format!("tokenlife-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        assert_eq!(specter(&dir).expect("none yet"), None);
+        for key in [
+            b"k".as_slice(),
+            "clé \u{1F511} of any length".as_bytes(),
+            &[0u8; 100],
+        ] {
+            set_specter(&dir, key).expect("kept");
+            assert_eq!(specter(&dir).expect("read").as_deref(), Some(key));
+        }
+        let path = dir.join(SPECTER_FILE);
+        let mode = std::fs::metadata(&path).expect("file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        for bad in ["", "abc", "zz", "0g"] {
+            std::fs::write(&path, bad).expect("write");
+            assert!(specter(&dir).is_err(), "{bad:?}");
+        }
+        std::fs::remove_dir_all(&dir).expect("clean");
+        assert_eq!(parse_hex("00ff7A"), Some(vec![0, 255, 122]));
+        assert_eq!(parse_hex("é0"), None);
+    }
 }

@@ -29,8 +29,14 @@ use crate::store::throttle::{Locked, SharedGate, Throttle};
 
 /// The migrations, in order: version, name, SQL. A version is never edited once released;
 /// a change of schema is a new file.
-const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (
+        2,
+        "specter",
+        include_str!("../../migrations/0002_specter.sql"),
+    ),
+];
 
 /// The advisory lock key of migrations ("tokenlif" in ASCII).
 const MIGRATION_LOCK: i64 = 0x746f_6b65_6e6c_6966;
@@ -47,7 +53,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Token rows sent in one statement by imports and migrations.
 const BATCH: usize = 2000;
 
-const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints";
+const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints, origin";
 const DESCRIPTION_KEY: &str = "tokens_username_description_key";
 
 /// The store of one PostgreSQL database, with its connection pool.
@@ -133,7 +139,8 @@ impl PgStore {
         let row = client
             .query_one(
                 "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM tokens), \
-                 (SELECT count(*) FROM revoked), (SELECT count(*) FROM signing_keys)",
+                 (SELECT count(*) FROM revoked), \
+                 (SELECT count(*) FROM signing_keys) + (SELECT count(*) FROM specter_key)",
                 &[],
             )
             .await
@@ -195,6 +202,21 @@ impl PgStore {
             let kept: Vec<u8> = row.get(0);
             if kept != key.as_slice() {
                 differing.push(name.clone());
+            }
+        }
+        if let Some(key) = &dump.specter_key {
+            let row = tx
+                .query_one(
+                    "WITH new AS (INSERT INTO specter_key (value) VALUES ($1) \
+                     ON CONFLICT (one) DO NOTHING RETURNING value) \
+                     SELECT value FROM new UNION ALL SELECT value FROM specter_key LIMIT 1",
+                    &[&key.as_slice()],
+                )
+                .await
+                .map_err(db_error)?;
+            let kept: Vec<u8> = row.get(0);
+            if kept != key.as_slice() {
+                differing.push("specter".to_owned());
             }
         }
         tx.commit().await.map_err(db_error)?;
@@ -334,7 +356,7 @@ impl PgStore {
                 let statement = client
                     .prepare_cached(&format!(
                         "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                     ))
                     .await
                     .map_err(db_error)?;
@@ -351,6 +373,7 @@ impl PgStore {
                             &record.exp,
                             &record.fingerprint,
                             &record.jwt_token_endpoints,
+                            &record.jwt_token_origin,
                         ],
                     )
                     .await
@@ -494,7 +517,8 @@ impl PgStore {
                     let replace = "(id) DO UPDATE SET username = EXCLUDED.username, \
                                    description = EXCLUDED.description, life = EXCLUDED.life, \
                                    iat = EXCLUDED.iat, exp = EXCLUDED.exp, \
-                                   fingerprint = EXCLUDED.fingerprint, endpoints = EXCLUDED.endpoints";
+                                   fingerprint = EXCLUDED.fingerprint, endpoints = EXCLUDED.endpoints, \
+                                   origin = EXCLUDED.origin";
                     insert_tokens(&tx, &user.username, tokens, replace).await?;
                 }
                 tx.commit().await.map_err(db_error)?;
@@ -639,6 +663,26 @@ impl Store for PgStore {
         timed(self.key(name.to_owned()))
     }
 
+    fn specter_key(&self) -> StoreFuture<'_, Option<Vec<u8>>> {
+        timed(async move {
+            let row = self.query_opt("SELECT value FROM specter_key", &[]).await?;
+            Ok(row.map(|row| row.get(0)))
+        })
+    }
+
+    fn set_specter_key(&self, key: &[u8]) -> StoreFuture<'_, ()> {
+        let key = key.to_vec();
+        timed(async move {
+            self.execute(
+                "INSERT INTO specter_key (value) VALUES ($1) \
+                 ON CONFLICT (one) DO UPDATE SET value = EXCLUDED.value",
+                &[&key],
+            )
+            .await
+            .map(drop)
+        })
+    }
+
     fn ready(&self) -> StoreFuture<'_, ()> {
         timed(async move {
             let client = self.client().await?;
@@ -773,14 +817,27 @@ async fn insert_tokens(
         let iats: Vec<i64> = chunk.iter().map(|(_, t)| t.iat).collect();
         let exps: Vec<i64> = chunk.iter().map(|(_, t)| t.exp).collect();
         let fingerprints: Vec<&str> = chunk.iter().map(|(_, t)| t.fingerprint.as_str()).collect();
+        let origins: Vec<Option<&str>> = chunk
+            .iter()
+            .map(|(_, t)| t.jwt_token_origin.as_deref())
+            .collect();
         tx.execute(
             &format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                 SELECT t.id, $1, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL \
-                 FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[]) \
-                 AS t(id, description, life, iat, exp, fingerprint) {on_conflict}"
+                 SELECT t.id, $1, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL, t.origin \
+                 FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[], \
+                 $8::text[]) AS t(id, description, life, iat, exp, fingerprint, origin) {on_conflict}"
             ),
-            &[&username, &ids, &descriptions, &lives, &iats, &exps, &fingerprints],
+            &[
+                &username,
+                &ids,
+                &descriptions,
+                &lives,
+                &iats,
+                &exps,
+                &fingerprints,
+                &origins,
+            ],
         )
         .await
         .map_err(token_error)?;
@@ -790,7 +847,7 @@ async fn insert_tokens(
         tx.execute(
             &format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {on_conflict}"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) {on_conflict}"
             ),
             &[
                 id,
@@ -801,6 +858,7 @@ async fn insert_tokens(
                 &t.exp,
                 &t.fingerprint,
                 &t.jwt_token_endpoints,
+                &t.jwt_token_origin,
             ],
         )
         .await
@@ -851,6 +909,7 @@ fn token_record(row: &Row, at: usize) -> TokenRecord {
         exp: row.get(at + 3),
         fingerprint: row.get(at + 4),
         jwt_token_endpoints: row.get(at + 5),
+        jwt_token_origin: row.get(at + 6),
     }
 }
 

@@ -13,6 +13,9 @@ use tokenlife_core::{TokenRecord, fingerprint};
 
 use super::{ImportedUser, NewUser, PasswordRecord};
 
+/// The `jwt_token_origin` of an imported token record.
+pub const ORIGIN: &str = "specter";
+
 #[derive(Deserialize)]
 struct SpecterUser {
     username: String,
@@ -39,9 +42,16 @@ pub struct Import {
     pub users: Vec<ImportedUser>,
     /// Things skipped, for people.
     pub skipped: Vec<String>,
+    /// With Specter's key: how many tokens it verifies (signature, claim set, owner, id).
+    pub verified: usize,
+    /// With Specter's key: a line for each token it does not verify, for people. Their
+    /// records are imported all the same (listed, deletable), but the server will refuse
+    /// the tokens.
+    pub unverified: Vec<String>,
 }
 
-/// Reads a Specter `users.json`.
+/// Reads a Specter `users.json`; with `key` (a verifier of Specter's tokens under its
+/// `SECRET_KEY`), also checks each token's signature and claim set, whatever its expiry.
 ///
 /// # Errors
 ///
@@ -51,6 +61,7 @@ pub struct Import {
 pub fn parse(
     text: &str,
     hash: impl Fn(&str) -> Result<PasswordRecord, String>,
+    key: Option<&tokenlife_core::Verifier>,
 ) -> Result<Import, String> {
     let users: Vec<SpecterUser> = serde_json::from_str(text).map_err(|err| {
         format!(
@@ -60,6 +71,8 @@ pub fn parse(
         )
     })?;
     let mut skipped = Vec::new();
+    let mut unverified = Vec::new();
+    let mut verified = 0;
     let mut out = Vec::new();
     for user in users {
         if user.username.is_empty() || user.username.contains(':') {
@@ -96,7 +109,16 @@ pub fn parse(
         let mut tokens = Vec::new();
         for (id, token) in user.jwt_tokens.unwrap_or_default() {
             match token_record(&token) {
-                Ok(record) => tokens.push((id, record)),
+                Ok(record) => {
+                    if let Some(key) = key {
+                        match check(key, &token.jwt_token, &user.username, &id) {
+                            Ok(()) => verified += 1,
+                            Err(reason) => unverified
+                                .push(format!("token {id} of {}: {reason}", user.username)),
+                        }
+                    }
+                    tokens.push((id, record));
+                }
                 Err(reason) => skipped.push(format!("token {id} of {}: {reason}", user.username)),
             }
         }
@@ -112,7 +134,29 @@ pub fn parse(
     Ok(Import {
         users: out,
         skipped,
+        verified,
+        unverified,
     })
+}
+
+/// Whether `token` is one Specter issued under `key` for `username` with the id `id`, as
+/// the server will judge it (any time: an expired token is still the one issued).
+fn check(
+    key: &tokenlife_core::Verifier,
+    token: &str,
+    username: &str,
+    id: &str,
+) -> Result<(), String> {
+    let claims = key
+        .verify(token, &tokenlife_core::VerifyOptions::at(f64::MIN))
+        .map_err(|err| format!("{err} ({})", err.code()))?;
+    if claims.username != username || claims.jwt_token_id != id {
+        return Err(format!(
+            "it was issued to {:?} as {:?}, not to this user under this id",
+            claims.username, claims.jwt_token_id
+        ));
+    }
+    Ok(())
 }
 
 /// The record of a Specter token: its times come from its own claims (read without the
@@ -142,5 +186,6 @@ fn token_record(token: &SpecterToken) -> Result<TokenRecord, String> {
         exp,
         fingerprint: fingerprint(&token.jwt_token),
         jwt_token_endpoints: None,
+        jwt_token_origin: Some(ORIGIN.to_owned()),
     })
 }

@@ -231,6 +231,7 @@ impl State {
             users,
             revoked: self.unexpired_revoked(now),
             keys: Vec::new(),
+            specter_key: None,
         }
     }
 

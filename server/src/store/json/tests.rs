@@ -33,6 +33,7 @@ fn record(description: &str, exp: i64) -> TokenRecord {
         exp,
         fingerprint: "00".repeat(32),
         jwt_token_endpoints: None,
+        jwt_token_origin: None,
     }
 }
 
