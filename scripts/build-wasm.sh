@@ -75,8 +75,15 @@ say "assembling $pkg"
 rm -rf "$pkg"
 mkdir -p "$pkg"
 # The glue keeps its default URL of `tokenlife_bg.wasm`, beside it. Its own typings
-# describe wasm-bindgen's internals and are not shipped.
-cp "$work/tokenlife.js" "$pkg/tokenlife_glue.js"
+# describe wasm-bindgen's internals and are not shipped. Its initSync takes a
+# WebAssembly.Module of another realm as a module, not as bytes to compile: Next.js and
+# Vercel's edge-runtime compile an edge function's `.wasm?module` imports outside the
+# sandbox, where `instanceof WebAssembly.Module` is false and compiling is forbidden.
+module_check='if (!(module instanceof WebAssembly.Module)) {'
+grep -qF "$module_check" "$work/tokenlife.js" || fail "the glue's initSync no longer reads: $module_check"
+sed "s/^\(\s*\)if (!(module instanceof WebAssembly.Module)) {$/\1if (!(module instanceof WebAssembly.Module) \&\& Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {/" \
+  "$work/tokenlife.js" >"$pkg/tokenlife_glue.js"
+grep -qF "'[object WebAssembly.Module]'" "$pkg/tokenlife_glue.js" || fail "could not patch the glue's initSync"
 cp "$work/tokenlife_bg.wasm" "$pkg/"
 cp "$npm_dir"/*.js "$npm_dir"/*.mjs "$npm_dir"/*.d.ts "$npm_dir/README.md" LICENSE "$pkg/"
 cp "$npm_dir/tokenlife.d.ts" "$pkg/node.d.cts"
