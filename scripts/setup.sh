@@ -55,7 +55,7 @@ if [ "$what" = test ]; then
   fi
   # Schemathesis, pinned, in tests/schemathesis/.venv.
   bash scripts/schemathesis.sh --install
-  for dir in tests/js tests/browser; do
+  for dir in tests/js tests/node-versions tests/browser; do
     if [ -f "$dir/package-lock.json" ]; then
       say "npm ci in $dir"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
