@@ -57,7 +57,7 @@ if [ "$what" = test ]; then
   bash scripts/schemathesis.sh --install
   # The Prometheus text parser of the e2e metrics test, pinned, in tests/metrics/.venv.
   bash scripts/metrics-parser.sh
-  for dir in tests/js tests/browser; do
+  for dir in tests/js tests/node-versions tests/browser; do
     if [ -f "$dir/package-lock.json" ]; then
       say "npm ci in $dir"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

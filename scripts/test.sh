@@ -27,7 +27,7 @@ bash scripts/with-postgres.sh cargo test -p tokenlife-server --test e2e
 say "Schemathesis against a live server (docs/openapi.json)"
 bash scripts/schemathesis.sh
 
-say "the npm package, from its packed tarball (Node, workerd, tsc, bundlers in Chromium, Deno, Bun)"
+say "the npm package, from its packed tarball (Node 18/20/22, workerd, edge-runtime, tsc, bundlers in Chromium, Deno, Bun)"
 bash scripts/build-wasm.sh --check
 cargo build -p tokenlife-server
 export TOKENLIFE_BIN="$PWD/target/debug/tokenlife"

@@ -57,8 +57,8 @@ export interface FreshOptions {
 
 /** Options of `FreshVerifier.verify`; the revoked ids are always the server's. */
 export interface FreshVerifyOptions {
-  /** The time of the check, Unix seconds; the `clock` when absent. */
-  now?: number;
+  /** The time of the check, a `Date` or Unix seconds (as the package's verify); the `clock` when absent. */
+  now?: number | Date;
   /** Overrides the `leeway` given to `freshVerifier`. */
   leeway?: number;
   /** Overrides the `issuer` given to `freshVerifier`. */

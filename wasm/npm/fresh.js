@@ -13,14 +13,25 @@
 // Verifier's, that is core's: this module only fetches and holds the documents.
 import { Verifier } from './tokenlife.js';
 
-/** What this module throws for a document it could not get or use. */
+const BRAND = Symbol.for('tokenlife.FreshError');
+
+/**
+ * What this module throws for a document it could not get or use. As for TokenlifeError,
+ * `instanceof FreshError` checks a brand registered with `Symbol.for`, so it holds across
+ * the ES module and the CommonJS copy (fresh.cjs) of this module.
+ */
 export class FreshError extends Error {
   constructor(code, message, options) {
     super(message, options);
     this.name = 'FreshError';
     this.code = code;
   }
+
+  static [Symbol.hasInstance](value) {
+    return typeof value === 'object' && value !== null && value[BRAND] === true;
+  }
 }
+Object.defineProperty(FreshError.prototype, BRAND, { value: true });
 
 const defaults = {
   jwksEvery: 300,

@@ -267,6 +267,40 @@ describe('Verifier', () => {
     assert.throws(() => verifier.verify(token, { ...at, revoked: [42] }), TypeError);
     assert.throws(() => verifier.verify(token, { ...at, issuer: 42 }), TypeError);
   });
+  it('compares every entry of a revoked list in full, on every call (near misses, edits in place)', () => {
+    const verifier = Verifier.fromSecret(peers.secret);
+    const token = peers.jwtHs256(claims);
+    const id = claims.jwt_token_id;
+    const swap = (text, at, char) => text.slice(0, at) + char + text.slice(at + 1);
+    const other = (char) => (char === 'a' ? 'b' : 'a');
+    // Same length and last character, one other character; another last character; a
+    // prefix; the id with one more character: none is the id.
+    const near = [swap(id, 0, other(id[0])), swap(id, 17, other(id[17])), swap(id, id.length - 1, other(id.at(-1))),
+      id.slice(0, -1), `${id}0`, id.toUpperCase() === id ? id.toLowerCase() : id.toUpperCase(), ''];
+    assert.deepEqual(verifier.verify(token, { ...at, revoked: near }), claims);
+    assert.deepEqual(verifier.verify(token, { ...at, revoked: near.map((jwt_token_id) => ({ jwt_token_id })) }), claims);
+    // The id built by concatenation (not the string the test holds), at every position.
+    const built = id.slice(0, 9) + id.slice(9);
+    for (let i = 0; i <= near.length; i++) {
+      const list = [...near.slice(0, i), built, ...near.slice(i)];
+      throwsCode(() => verifier.verify(token, { ...at, revoked: list }), 'revoked', id);
+    }
+    // The same array and document, edited in place between calls.
+    const document = { revoked: near.map((jwt_token_id) => ({ jwt_token_id, exp: claims.exp })) };
+    const list = [...near];
+    assert.deepEqual(verifier.verify(token, { ...at, revoked: list }), claims);
+    list.push(built);
+    throwsCode(() => verifier.verify(token, { ...at, revoked: list }), 'revoked', id);
+    list.pop();
+    assert.deepEqual(verifier.verify(token, { ...at, revoked: list }), claims);
+    document.revoked[3].jwt_token_id = built;
+    throwsCode(() => verifier.verify(token, { ...at, revoked: document }), 'revoked', id);
+    document.revoked[3].jwt_token_id = near[3];
+    assert.deepEqual(verifier.verify(token, { ...at, revoked: document }), claims);
+    // Every entry is checked, also those after the id.
+    assert.throws(() => verifier.verify(token, { ...at, revoked: [built, 42] }), TypeError);
+    assert.throws(() => verifier.verify(token, { ...at, revoked: [built, { jwt_token_id: 7 }] }), TypeError);
+  });
   it('can be freed', () => {
     const verifier = Verifier.fromSecret(peers.secret);
     verifier.free();

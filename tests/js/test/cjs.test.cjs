@@ -92,3 +92,50 @@ describe('require("tokenlife")', () => {
       'alg_not_allowed', 'claim_mismatch', 'bad_life']);
   });
 });
+
+describe('require("tokenlife/fresh")', () => {
+  it('is the CommonJS fresh.cjs, over the same instance as require("tokenlife")', async () => {
+    const { requireFromConsumer, pkgDir } = await import('../lib/package.mjs');
+    const path = require('node:path');
+    assert.equal(requireFromConsumer.resolve('tokenlife/fresh'), path.join(pkgDir, 'fresh.cjs'));
+    const fresh = requireFromConsumer('tokenlife/fresh');
+    assert.deepEqual(Object.keys(fresh).sort(), ['FreshError', 'FreshVerifier', 'freshVerifier']);
+    // Loading it loaded node.cjs, the module require('tokenlife') returns, and no other copy.
+    const loaded = Object.keys(requireFromConsumer.cache).filter((file) => file.startsWith(pkgDir)).sort();
+    assert.deepEqual(loaded.map((file) => path.basename(file)), ['fresh.cjs', 'node.cjs']);
+    assert.equal(requireFromConsumer.cache[path.join(pkgDir, 'node.cjs')].exports, tl);
+  });
+
+  it('verifies and refuses as the package does, with FreshError for a bad document', async () => {
+    const { requireFromConsumer } = await import('../lib/package.mjs');
+    const { freshVerifier, FreshError } = requireFromConsumer('tokenlife/fresh');
+    const claims = peers.claimsFor();
+    const token = await peers.joseEd25519(claims);
+    let revoked = [];
+    const fetch = async (url) => Response.json(url.endsWith('/.well-known/jwks.json') ? peers.jwks : { revoked });
+    let now = claims.iat;
+    const fresh = await freshVerifier({ url: 'https://tokens.example', revokedEvery: 30, fetch, clock: () => now });
+    assert.deepEqual(await fresh.verify(token), claims);
+    revoked = [{ jwt_token_id: claims.jwt_token_id, exp: claims.exp }];
+    now += 31;
+    await assert.rejects(fresh.verify(token, { now: claims.iat }), (err) => err instanceof tl.TokenlifeError
+      && err instanceof esm.TokenlifeError && err.code === 'revoked' && err.claims.jti === claims.jti);
+    await assert.rejects(freshVerifier({ url: 'https://tokens.example', fetch: async () => new Response('not json') }),
+      (err) => err instanceof FreshError && err.code === 'bad_document');
+  });
+
+  it('throws a FreshError that is instanceof the ES module\'s FreshError, and the reverse', async () => {
+    const { requireFromConsumer } = await import('../lib/package.mjs');
+    const { pathToFileURL } = require('node:url');
+    const cjs = requireFromConsumer('tokenlife/fresh');
+    const mjs = await import(pathToFileURL(requireFromConsumer.resolve('tokenlife/fresh').replace(/fresh\.cjs$/, 'fresh.node.mjs')).href);
+    assert.notEqual(cjs.FreshError, mjs.FreshError);
+    const broken = async () => { throw new TypeError('connection refused'); };
+    for (const [mine, theirs] of [[cjs, mjs], [mjs, cjs]]) {
+      await assert.rejects(mine.freshVerifier({ url: 'https://tokens.example', fetch: broken }),
+        (err) => err instanceof theirs.FreshError && err instanceof mine.FreshError && err.code === 'fetch_failed');
+    }
+    assert.ok(!(new Error('x') instanceof cjs.FreshError));
+    assert.ok(!(new tl.TokenlifeError('x', 'malformed') instanceof cjs.FreshError));
+  });
+});

@@ -50,6 +50,8 @@ describe('package layout', () => {
     assert.equal(await resolveImport([], 'tokenlife/web'), file('tokenlife.js'));
     assert.equal(requireFromConsumer.resolve('tokenlife/tokenlife_bg.wasm'), join(pkgDir, 'tokenlife_bg.wasm'));
     assert.equal(requireFromConsumer.resolve('tokenlife/package.json'), join(pkgDir, 'package.json'));
+    assert.equal(requireFromConsumer.resolve('tokenlife/fresh'), join(pkgDir, 'fresh.cjs'));
+    assert.equal(await resolveImport([], 'tokenlife/fresh'), file('fresh.node.mjs'));
   });
   it('is small: the .wasm is at most 100 KB gzipped', async () => {
     const { gzipSync } = await import('node:zlib');
@@ -64,7 +66,7 @@ describe('what npm pack ships, and the metadata the registry shows', () => {
     const { builtDir } = await import('../lib/package.mjs');
     const [report] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: builtDir, encoding: 'utf8' }));
     assert.deepEqual(report.files.map((file) => file.path).sort(), [
-      'LICENSE', 'README.md', 'fresh.d.ts', 'fresh.js', 'fresh.node.mjs', 'inline.js', 'node.cjs', 'node.d.cts', 'node.mjs', 'package.json',
+      'LICENSE', 'README.md', 'fresh.cjs', 'fresh.d.cts', 'fresh.d.ts', 'fresh.js', 'fresh.node.mjs', 'inline.js', 'node.cjs', 'node.d.cts', 'node.mjs', 'package.json',
       'tokenlife.d.ts', 'tokenlife.js', 'tokenlife_bg.wasm', 'tokenlife_bg.wasm.d.ts', 'tokenlife_glue.js',
       'tokenlife_wasm.js',
     ]);

@@ -111,6 +111,35 @@ describe('the typings under strict TypeScript without skipLibCheck', () => {
       files: { 'index.cts': usage(`import { default as init, initSync, inspect, remainingLife, parseLife, formatLife, decode, Verifier, TokenlifeError, MAX_TOKEN_LENGTH, ${typeNames} } from 'tokenlife';`) },
     }));
   });
+  it('tokenlife/fresh from an ES module and from CommonJS (nodenext)', () => {
+    const use = (imports) => `${imports}
+export async function check(token: string): Promise<string> {
+  const fresh: FreshVerifier = await freshVerifier({ url: 'https://tokens.example', revokedEvery: 30, issuer: 'tokenlife' });
+  try {
+    const claims: Claims = await fresh.verify(token, { now: new Date() });
+    return claims.jti;
+  } catch (err) {
+    if (err instanceof FreshError) {
+      const code: FreshErrorCode = err.code;
+      return code;
+    }
+    throw err;
+  } finally {
+    fresh.free();
+  }
+}
+// @ts-expect-error freshVerifier needs the server's url
+void freshVerifier({ revokedEvery: 30 });
+`;
+    const fresh = "import { freshVerifier, FreshError, type FreshVerifier, type FreshErrorCode } from 'tokenlife/fresh';";
+    for (const [name, type, file] of [['fresh-esm', 'module', 'index.ts'], ['fresh-cjs', 'commonjs', 'index.cts']]) {
+      compile(project(name, {
+        packageJson: { type },
+        tsconfig: { lib: ['es2022'], types: ['node'], module: 'nodenext', moduleResolution: 'nodenext' },
+        files: { [file]: use(`${fresh}\nimport type { Claims } from 'tokenlife';`) },
+      }));
+    }
+  });
   it('DOM-only with bundler resolution', () => {
     compile(project('dom-bundler', {
       packageJson: { type: 'module' },
