@@ -25,7 +25,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Statement};
 
 use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
-use crate::throttle::{Locked, SharedGate, Throttle};
+use crate::throttle::{Locked, SharedGate, Standing, Throttle};
 
 /// The migrations, in order: version, name, SQL. A version is never edited once released;
 /// a change of schema is a new file.
@@ -112,7 +112,7 @@ impl PgStore {
         // The housekeeping statements run about once in 64 calls, too rarely for a test to
         // be sure to meet them: preparing them here has the database check them at every
         // start.
-        for sql in [PRUNE_REVOKED, FORGET_FAILURES, BEGIN_ATTEMPT] {
+        for sql in [PRUNE_REVOKED, FORGET_FAILURES, BEGIN_ATTEMPT, STANDING] {
             client.prepare_cached(sql).await.map_err(db_error)?;
         }
         Ok(store)
@@ -560,11 +560,9 @@ impl PgStore {
             .map_err(db_error)?;
         if counted.is_none() {
             // Locked: how long for is only what the answer announces, read after the fact.
+            let statement = client.prepare_cached(STANDING).await.map_err(db_error)?;
             let row = client
-                .query_opt(
-                    "SELECT locked_until_ms FROM sign_in_failures WHERE username = $1",
-                    &[&username],
-                )
+                .query_opt(&statement, &[&username])
                 .await
                 .map_err(db_error)?;
             let until: Option<i64> = row.and_then(|row| row.get(0));
@@ -581,6 +579,28 @@ impl PgStore {
             tracing::warn!(error = %err, "cannot forget old failed sign-ins");
         }
         Ok(Ok(()))
+    }
+
+    /// [`Throttle::check`]: a lock this server was told about, or one read; no write and
+    /// no turn at the gate (a read takes no row lock, so the cached sign-ins of one name
+    /// do not queue behind each other or behind its guesses).
+    async fn standing(&self, username: String, now_ms: i64) -> Result<Standing, StoreError> {
+        if let Some(locked) = self.gate.known_lock(&username, now_ms) {
+            return Ok(Standing::Locked(locked));
+        }
+        let row = self.query_opt(STANDING, &[&username]).await?;
+        let Some(row) = row else {
+            return Ok(Standing::Clear);
+        };
+        let until: Option<i64> = row.get(0);
+        match until.filter(|&until| until > now_ms) {
+            Some(until) => {
+                self.gate.remember_lock(&username, until, now_ms);
+                let retry_after = crate::throttle::retry_after_secs(until, now_ms);
+                Ok(Standing::Locked(Locked { retry_after }))
+            }
+            None => Ok(Standing::Failing),
+        }
     }
 
     async fn clear_failures(&self, username: String) -> Result<(), StoreError> {
@@ -660,6 +680,10 @@ impl Store for PgStore {
 }
 
 impl Throttle for PgStore {
+    fn check(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Standing> {
+        timed(self.standing(username.to_owned(), now_ms))
+    }
+
     fn begin(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Result<(), Locked>> {
         timed(self.begin_attempt(username.to_owned(), now_ms))
     }
@@ -828,6 +852,9 @@ const BEGIN_ATTEMPT: &str = "INSERT INTO sign_in_failures AS f \
          cardinality($4::int8[]))], 0) \
      WHERE f.locked_until_ms IS NULL OR f.locked_until_ms <= $2 \
      RETURNING failures";
+
+/// The lock of a name, if it has a row of failures: `$1` username.
+const STANDING: &str = "SELECT locked_until_ms FROM sign_in_failures WHERE username = $1";
 
 /// The length of the lock schedule sent with [`BEGIN_ATTEMPT`]: past it the lock no longer
 /// grows.
