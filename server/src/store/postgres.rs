@@ -24,8 +24,12 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Statement};
 
+use commit::{Change, Committer};
+
 use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
 use crate::throttle::{Locked, SharedGate, Standing, Throttle};
+
+mod commit;
 
 /// The migrations, in order: version, name, SQL. A version is never edited once released;
 /// a change of schema is a new file.
@@ -55,6 +59,8 @@ pub struct PgStore {
     pool: Pool,
     /// Sign-in attempts of one name take turns here before they reach the database.
     gate: SharedGate,
+    /// Token creates and deletes, committed in groups.
+    committer: Committer,
 }
 
 impl PgStore {
@@ -104,6 +110,7 @@ impl PgStore {
             .build()
             .map_err(|err| StoreError::Io(format!("cannot make the connection pool: {err}")))?;
         let store = PgStore {
+            committer: Committer::start(pool.clone()),
             pool,
             gate: SharedGate::default(),
         };
@@ -328,59 +335,33 @@ impl PgStore {
     }
 
     async fn apply_op(&self, op: Op) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
+        // Token creates and deletes, the busy changes, are committed in groups; the rest
+        // one by one on a pooled connection.
         match op {
             Op::CreateToken { user, id, record } => {
-                let statement = client
-                    .prepare_cached(&format!(
-                        "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                    ))
+                self.committer
+                    .apply(Change::Create { user, id, record })
                     .await
-                    .map_err(db_error)?;
-                let life = i64::try_from(record.jwt_token_life).unwrap_or(i64::MAX);
-                client
-                    .execute(
-                        &statement,
-                        &[
-                            &id,
-                            &user,
-                            &record.jwt_token_description,
-                            &life,
-                            &record.iat,
-                            &record.exp,
-                            &record.fingerprint,
-                            &record.jwt_token_endpoints,
-                        ],
-                    )
-                    .await
-                    .map_err(token_error)?;
-                Ok(true)
             }
             Op::DeleteToken { user, id, now } => {
-                let statement = client
-                    .prepare_cached(
-                        "WITH gone AS (DELETE FROM tokens WHERE id = $1 AND username = $2 \
-                         RETURNING id, exp), \
-                         kept AS (INSERT INTO revoked (id, exp) SELECT id, exp FROM gone \
-                         WHERE exp > $3 ON CONFLICT (id) DO UPDATE SET exp = EXCLUDED.exp) \
-                         SELECT count(*) FROM gone",
-                    )
-                    .await
-                    .map_err(db_error)?;
-                let row = client
-                    .query_one(&statement, &[&id, &user, &now])
-                    .await
-                    .map_err(db_error)?;
-                // Now and then, forget revocations of tokens that have expired anyway (the
-                // JSON store does it at compaction); the answer does not depend on it.
-                if one_in_64() {
-                    let pruned = client.execute(PRUNE_REVOKED, &[&now]).await;
-                    if let Err(err) = pruned {
-                        tracing::warn!(error = %err, "cannot prune the revoked list");
-                    }
-                }
-                Ok(row.get::<_, i64>(0) > 0)
+                self.committer.apply(Change::Delete { user, id, now }).await
+            }
+            op => self.apply_alone(op).await,
+        }
+    }
+
+    async fn apply_alone(&self, op: Op) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        match op {
+            // Not reached (apply_op takes them), but answered the same way.
+            Op::CreateToken { user, id, record } => {
+                drop(client);
+                let change = Change::Create { user, id, record };
+                self.committer.apply(change).await
+            }
+            Op::DeleteToken { user, id, now } => {
+                drop(client);
+                self.committer.apply(Change::Delete { user, id, now }).await
             }
             Op::AddUser(new) => {
                 let inserted = client
