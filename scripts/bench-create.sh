@@ -13,12 +13,14 @@
 #
 # PostgreSQL runs on the throwaway cluster of scripts/with-postgres.sh (the script calls
 # itself once inside it); without PostgreSQL installed its rows are left out.
-# CREATES and CLIENTS (default 64) can be set; SIZES (default "100 10000 100000"), STORES=json
-# (the JSON store only) and LOGS=DIR (keep each server's log there) are for finding out why.
+# CREATES and CLIENTS (default 64) can be set; SIZES (default "100 10000 100000"), STORES
+# (default "json postgres"; one of them alone) and LOGS=DIR (keep each server's log there)
+# are for finding out why.
 # Takes about three minutes after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${STORES:-}" != json ] && [ -z "${TOKENLIFE_TEST_PG:-}" ] &&
+WANT=${STORES:-json postgres}
+if [[ " $WANT " == *" postgres "* ]] && [ -z "${TOKENLIFE_TEST_PG:-}" ] &&
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   exec bash scripts/with-postgres.sh bash "$0" "$@"
 fi
@@ -55,8 +57,15 @@ stop_last() { kill "${PIDS[-1]}" 2>/dev/null || true; wait "${PIDS[-1]}" 2>/dev/
 
 BASIC="Basic $(printf 'bench:bench-password' | base64)"
 declare -A RATE P50 P99 ERRS
-STORES=json
-[ -n "${TOKENLIFE_TEST_PG:-}" ] && STORES="json postgres"
+STORES=
+for store in $WANT; do
+  case $store in
+    json) STORES="$STORES json" ;;
+    postgres) [ -n "${TOKENLIFE_TEST_PG:-}" ] && STORES="$STORES postgres" ;;
+    *) echo "bench-create: STORES holds json and/or postgres, not $store" >&2; exit 2 ;;
+  esac
+done
+STORES=${STORES# }
 for store in $STORES; do
   for n in $SIZES; do
     if [ "$store" = json ]; then

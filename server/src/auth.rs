@@ -15,7 +15,7 @@ use warp::http::{HeaderMap, HeaderValue};
 use crate::app::App;
 use crate::http::api_error::ApiError;
 use crate::store::PasswordRecord;
-use crate::store::throttle::{LocalThrottle, Throttle};
+use crate::store::throttle::{LocalThrottle, Standing, Throttle};
 
 mod hashing;
 
@@ -116,9 +116,10 @@ pub fn warm_up() {
 
 /// The username of a request with good Basic credentials.
 ///
-/// The attempt is counted by the throttle before the password is checked (see
-/// [`crate::store::throttle`]): a locked name answers `429` even with the right password, the
-/// cached check of good credentials included, or the cache would tell a guesser which of
+/// The attempt is counted by the throttle before the password is hashed (see
+/// [`crate::store::throttle`]); credentials found in the cache of good checks cost no hash and
+/// count nothing, but the name's standing is still read: a locked name answers `429` even
+/// with the right password, cached or not, or the cache would tell a guesser which of
 /// their guesses is right while the name is locked.
 ///
 /// # Errors
@@ -153,13 +154,7 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     // without counting a check that never happened (a database restart must not lock
     // out the users who keep signing in through it).
     let record = app.store.password(username).await?;
-    throttle
-        .begin(username, crate::clock::now_millis())
-        .await?
-        .map_err(|locked| {
-            crate::http::metrics::METRICS.sign_in_throttled();
-            ApiError::too_many_attempts(locked.retry_after)
-        })?;
+    let now_ms = crate::clock::now_millis();
     let slot = passwords.cache_slot(username, password);
     if let (Some(record), Some(slot)) = (&record, &slot) {
         let hit = passwords
@@ -169,10 +164,23 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
             .get(slot)
             .is_some_and(|identity| *identity == record.identity());
         if hit {
-            forget_failures(throttle, username).await;
+            // Good credentials checked before: no hash, so no guess to count; a locked
+            // name still refuses them, and failures there are forgotten.
+            match throttle.check(username, now_ms).await? {
+                Standing::Locked(locked) => {
+                    crate::http::metrics::METRICS.sign_in_throttled();
+                    return Err(ApiError::too_many_attempts(locked.retry_after));
+                }
+                Standing::Failing => forget_failures(throttle, username).await,
+                Standing::Clear => {}
+            }
             return Ok(username.to_owned());
         }
     }
+    throttle.begin(username, now_ms).await?.map_err(|locked| {
+        crate::http::metrics::METRICS.sign_in_throttled();
+        ApiError::too_many_attempts(locked.retry_after)
+    })?;
     let checked = record.clone().unwrap_or_else(|| dummy_record().clone());
     let good = passwords.pool.verify(checked, password.to_owned()).await;
     match (good, record) {

@@ -150,6 +150,143 @@ fn a_hundred_concurrent_creates_are_all_kept() {
     assert_eq!(listed["jwt_tokens"].as_object().map(|m| m.len()), Some(100));
 }
 
+/// Creates and deletes that race each other are judged one at a time, as if sent in turn
+/// (PostgreSQL commits them in groups: a group must not blur who came first).
+#[test]
+fn racing_creates_of_one_description_and_deletes_of_one_token_win_once() {
+    let data = TempDir::new("racing");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let auth = basic("admin", server.admin_password.as_deref().expect("password"));
+    let client = server.client();
+    assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 404);
+    // 40 creates of "same" (half of them scoped), 40 of distinct descriptions, at once.
+    let answers: Vec<(bool, u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..80)
+            .map(|i| {
+                let auth = auth.clone();
+                scope.spawn(move || {
+                    let same = i % 2 == 0;
+                    let mut body = json!({
+                        "jwt_token_description": if same { "same".to_owned() } else { format!("own {i}") },
+                        "jwt_token_life": "1h",
+                    });
+                    if i % 4 < 2 {
+                        body["jwt_token_endpoints"] = json!(["/api/v1alpha/whoami"]);
+                    }
+                    let response = client.post_json(TOKENS, std::slice::from_ref(&auth), &body);
+                    let code = if response.status == 201 {
+                        response.json()["jwt_token_id"].as_str().expect("id").to_owned()
+                    } else {
+                        response.code()
+                    };
+                    (same, response.status, code)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let same: Vec<_> = answers.iter().filter(|a| a.0).collect();
+    let made: Vec<_> = same.iter().filter(|a| a.1 == 201).collect();
+    assert_eq!(made.len(), 1, "one create of a description wins: {same:?}");
+    for (_, status, code) in same.iter().filter(|a| a.1 != 201) {
+        assert_eq!((*status, code.as_str()), (400, "duplicate_description"));
+    }
+    assert!(
+        answers.iter().filter(|a| !a.0).all(|a| a.1 == 201),
+        "{answers:?}"
+    );
+    let listed = client.get(TOKENS, std::slice::from_ref(&auth)).json();
+    assert_eq!(listed["jwt_tokens"].as_object().map(|m| m.len()), Some(41));
+    // 20 deletes of the winner at once: one finds it.
+    let path = format!("{TOKENS}{}/", made[0].2);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let (auth, path) = (auth.clone(), path.clone());
+                scope.spawn(move || client.delete(&path, &[auth]).status)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 404).count(),
+        19,
+        "{statuses:?}"
+    );
+    let revoked = client.get("/api/v1alpha/revoked", &[]).json();
+    assert_eq!(
+        revoked["revoked"][0]["jwt_token_id"].as_str(),
+        Some(made[0].2.as_str())
+    );
+}
+
+/// A create that fails a constraint inside a group (as a create does when its user was
+/// removed meanwhile) fails alone: the group is written again one create at a time.
+#[test]
+#[cfg_attr(
+    not(tokenlife_test_pg),
+    ignore = "PostgreSQL only: scripts/with-postgres.sh runs it"
+)]
+fn a_create_that_fails_in_a_group_fails_alone() {
+    let data = TempDir::new("poison");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let auth = basic("admin", server.admin_password.as_deref().expect("password"));
+    let client = server.client();
+    assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 404);
+    // The description "poison" fails as an insert of a user that is gone would.
+    let url = crate::harness::store_args(&dir).pop().expect("url");
+    crate::harness::sql(
+        &url,
+        "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF NEW.description = 'poison' THEN \
+         RAISE foreign_key_violation USING MESSAGE = 'no such user'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER poison BEFORE INSERT ON tokens FOR EACH ROW EXECUTE FUNCTION poison()",
+    );
+    for round in 0..3 {
+        let statuses: Vec<(usize, u16)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..40)
+                .map(|i| {
+                    let auth = auth.clone();
+                    scope.spawn(move || {
+                        let description = if i == 20 {
+                            "poison".to_owned()
+                        } else {
+                            format!("r{round} {i}")
+                        };
+                        let body =
+                            json!({"jwt_token_description": description, "jwt_token_life": "1h"});
+                        (i, client.post_json(TOKENS, &[auth], &body).status)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        for (i, status) in statuses {
+            let expected = if i == 20 { 401 } else { 201 };
+            assert_eq!(status, expected, "round {round}, create {i}");
+        }
+    }
+    let listed = client.get(TOKENS, std::slice::from_ref(&auth)).json();
+    assert_eq!(listed["jwt_tokens"].as_object().map(|m| m.len()), Some(117));
+}
+
 #[test]
 fn kill_9_loses_no_acknowledged_token() {
     let data = TempDir::new("kill9");

@@ -637,3 +637,53 @@ fn a_good_password_resets_the_count_and_a_locked_name_refuses_it() {
         200
     );
 }
+
+#[test]
+#[cfg_attr(
+    not(tokenlife_test_pg),
+    ignore = "PostgreSQL only: scripts/with-postgres.sh runs it"
+)]
+fn a_cached_good_sign_in_writes_nothing_to_the_shared_throttle() {
+    let data = TempDir::new("cached-no-write");
+    let dir = data.join("data");
+    let server = Server::start(&dir, &[]);
+    let password = server.admin_password.clone().expect("first start");
+    let auth = basic("admin", &password);
+    let client = server.client();
+    // The first good sign-in is hashed (counted, then forgotten); it fills the cache.
+    assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 404);
+    // Every statement that writes sign_in_failures from here on is counted.
+    let url = crate::harness::store_args(&dir).pop().expect("url");
+    crate::harness::sql(
+        &url,
+        "CREATE TABLE throttle_writes (op text NOT NULL); \
+         CREATE FUNCTION count_throttle_write() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN INSERT INTO throttle_writes VALUES (TG_OP); RETURN NULL; END $$; \
+         CREATE TRIGGER count_writes AFTER INSERT OR UPDATE OR DELETE ON sign_in_failures \
+         FOR EACH STATEMENT EXECUTE FUNCTION count_throttle_write()",
+    );
+    let writes = || {
+        crate::harness::sql(&url, "SELECT count(*) FROM throttle_writes")[0][0]
+            .parse::<usize>()
+            .expect("a count")
+    };
+    for i in 0..10 {
+        client.create(&auth, &format!("cached {i}"), json!("1h"));
+    }
+    assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 200);
+    assert_eq!(writes(), 0, "cached good sign-ins wrote to the throttle");
+    // A wrong password is counted, and the next good one (cached) forgets it.
+    assert_eq!(client.get(TOKENS, &[basic("admin", "wrong")]).status, 401);
+    let counted = writes();
+    assert!(counted >= 1, "a wrong password was not counted");
+    assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 200);
+    assert!(writes() > counted, "the failure was not forgotten");
+    let rows = crate::harness::sql(&url, "SELECT count(*) FROM sign_in_failures");
+    assert_eq!(rows[0][0], "0");
+    // Forgotten: cached sign-ins write nothing again.
+    let before = writes();
+    for _ in 0..5 {
+        assert_eq!(client.get(TOKENS, std::slice::from_ref(&auth)).status, 200);
+    }
+    assert_eq!(writes(), before);
+}

@@ -24,8 +24,12 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Statement};
 
+use commit::{Change, Committer};
+
 use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
-use crate::store::throttle::{Locked, SharedGate, Throttle};
+use crate::store::throttle::{Locked, SharedGate, Standing, Throttle};
+
+mod commit;
 
 /// The migrations, in order: version, name, SQL. A version is never edited once released;
 /// a change of schema is a new file.
@@ -61,6 +65,8 @@ pub struct PgStore {
     pool: Pool,
     /// Sign-in attempts of one name take turns here before they reach the database.
     gate: SharedGate,
+    /// Token creates and deletes, committed in groups.
+    committer: Committer,
 }
 
 impl PgStore {
@@ -110,6 +116,7 @@ impl PgStore {
             .build()
             .map_err(|err| StoreError::Io(format!("cannot make the connection pool: {err}")))?;
         let store = PgStore {
+            committer: Committer::start(pool.clone()),
             pool,
             gate: SharedGate::default(),
         };
@@ -118,7 +125,7 @@ impl PgStore {
         // The housekeeping statements run about once in 64 calls, too rarely for a test to
         // be sure to meet them: preparing them here has the database check them at every
         // start.
-        for sql in [PRUNE_REVOKED, FORGET_FAILURES, BEGIN_ATTEMPT] {
+        for sql in [PRUNE_REVOKED, FORGET_FAILURES, BEGIN_ATTEMPT, STANDING] {
             client.prepare_cached(sql).await.map_err(db_error)?;
         }
         Ok(store)
@@ -350,60 +357,33 @@ impl PgStore {
     }
 
     async fn apply_op(&self, op: Op) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
+        // Token creates and deletes, the busy changes, are committed in groups; the rest
+        // one by one on a pooled connection.
         match op {
             Op::CreateToken { user, id, record } => {
-                let statement = client
-                    .prepare_cached(&format!(
-                        "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                    ))
+                self.committer
+                    .apply(Change::Create { user, id, record })
                     .await
-                    .map_err(db_error)?;
-                let life = i64::try_from(record.jwt_token_life).unwrap_or(i64::MAX);
-                client
-                    .execute(
-                        &statement,
-                        &[
-                            &id,
-                            &user,
-                            &record.jwt_token_description,
-                            &life,
-                            &record.iat,
-                            &record.exp,
-                            &record.fingerprint,
-                            &record.jwt_token_endpoints,
-                            &record.jwt_token_origin,
-                        ],
-                    )
-                    .await
-                    .map_err(token_error)?;
-                Ok(true)
             }
             Op::DeleteToken { user, id, now } => {
-                let statement = client
-                    .prepare_cached(
-                        "WITH gone AS (DELETE FROM tokens WHERE id = $1 AND username = $2 \
-                         RETURNING id, exp), \
-                         kept AS (INSERT INTO revoked (id, exp) SELECT id, exp FROM gone \
-                         WHERE exp > $3 ON CONFLICT (id) DO UPDATE SET exp = EXCLUDED.exp) \
-                         SELECT count(*) FROM gone",
-                    )
-                    .await
-                    .map_err(db_error)?;
-                let row = client
-                    .query_one(&statement, &[&id, &user, &now])
-                    .await
-                    .map_err(db_error)?;
-                // Now and then, forget revocations of tokens that have expired anyway (the
-                // JSON store does it at compaction); the answer does not depend on it.
-                if one_in_64() {
-                    let pruned = client.execute(PRUNE_REVOKED, &[&now]).await;
-                    if let Err(err) = pruned {
-                        tracing::warn!(error = %err, "cannot prune the revoked list");
-                    }
-                }
-                Ok(row.get::<_, i64>(0) > 0)
+                self.committer.apply(Change::Delete { user, id, now }).await
+            }
+            op => self.apply_alone(op).await,
+        }
+    }
+
+    async fn apply_alone(&self, op: Op) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        match op {
+            // Not reached (apply_op takes them), but answered the same way.
+            Op::CreateToken { user, id, record } => {
+                drop(client);
+                let change = Change::Create { user, id, record };
+                self.committer.apply(change).await
+            }
+            Op::DeleteToken { user, id, now } => {
+                drop(client);
+                self.committer.apply(Change::Delete { user, id, now }).await
             }
             Op::AddUser(new) => {
                 let inserted = client
@@ -585,11 +565,9 @@ impl PgStore {
             .map_err(db_error)?;
         if counted.is_none() {
             // Locked: how long for is only what the answer announces, read after the fact.
+            let statement = client.prepare_cached(STANDING).await.map_err(db_error)?;
             let row = client
-                .query_opt(
-                    "SELECT locked_until_ms FROM sign_in_failures WHERE username = $1",
-                    &[&username],
-                )
+                .query_opt(&statement, &[&username])
                 .await
                 .map_err(db_error)?;
             let until: Option<i64> = row.and_then(|row| row.get(0));
@@ -606,6 +584,28 @@ impl PgStore {
             tracing::warn!(error = %err, "cannot forget old failed sign-ins");
         }
         Ok(Ok(()))
+    }
+
+    /// [`Throttle::check`]: a lock this server was told about, or one read; no write and
+    /// no turn at the gate (a read takes no row lock, so the cached sign-ins of one name
+    /// do not queue behind each other or behind its guesses).
+    async fn standing(&self, username: String, now_ms: i64) -> Result<Standing, StoreError> {
+        if let Some(locked) = self.gate.known_lock(&username, now_ms) {
+            return Ok(Standing::Locked(locked));
+        }
+        let row = self.query_opt(STANDING, &[&username]).await?;
+        let Some(row) = row else {
+            return Ok(Standing::Clear);
+        };
+        let until: Option<i64> = row.get(0);
+        match until.filter(|&until| until > now_ms) {
+            Some(until) => {
+                self.gate.remember_lock(&username, until, now_ms);
+                let retry_after = crate::store::throttle::retry_after_secs(until, now_ms);
+                Ok(Standing::Locked(Locked { retry_after }))
+            }
+            None => Ok(Standing::Failing),
+        }
     }
 
     async fn clear_failures(&self, username: String) -> Result<(), StoreError> {
@@ -705,6 +705,10 @@ impl Store for PgStore {
 }
 
 impl Throttle for PgStore {
+    fn check(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Standing> {
+        timed(self.standing(username.to_owned(), now_ms))
+    }
+
     fn begin(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Result<(), Locked>> {
         timed(self.begin_attempt(username.to_owned(), now_ms))
     }
@@ -887,6 +891,9 @@ const BEGIN_ATTEMPT: &str = "INSERT INTO sign_in_failures AS f \
          cardinality($4::int8[]))], 0) \
      WHERE f.locked_until_ms IS NULL OR f.locked_until_ms <= $2 \
      RETURNING failures";
+
+/// The lock of a name, if it has a row of failures: `$1` username.
+const STANDING: &str = "SELECT locked_until_ms FROM sign_in_failures WHERE username = $1";
 
 /// The length of the lock schedule sent with [`BEGIN_ATTEMPT`]: past it the lock no longer
 /// grows.

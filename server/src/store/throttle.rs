@@ -4,7 +4,10 @@
 //! An attempt counts as a failure when it begins, before its password is hashed, so that
 //! attempts in flight count against the limit: a thousand guesses sent at once get the
 //! same five hashes as a thousand sent one after the other. A good password then forgets
-//! the name's failures. One interface, [`Throttle`], with two implementations: this
+//! the name's failures. A sign-in whose good credentials are cached costs no hash, so it
+//! counts nothing: it only reads the name's standing ([`Throttle::check`]), refused while
+//! the name is locked, and forgets failures only when there are some (no write at all on
+//! the common path). One interface, [`Throttle`], with two implementations: this
 //! process's counter ([`LocalThrottle`]) and the one a shared store (PostgreSQL) keeps for
 //! every server on it, which applies the same rule ([`lock_after`]) in one statement.
 
@@ -57,8 +60,28 @@ pub struct Locked {
     pub retry_after: u64,
 }
 
+/// What a throttle holds against a name at a moment, read without counting anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// No failures are counted for the name.
+    Clear,
+    /// Failures are counted (or remembered past their time), but the name is not locked.
+    Failing,
+    /// The name is locked.
+    Locked(Locked),
+}
+
 /// Failed sign-ins per username.
 pub trait Throttle: Send + Sync {
+    /// The standing of `username` at `now_ms`, read only: for a sign-in that needs no
+    /// hash (its good credentials are cached), which must still be refused while the name
+    /// is locked but is no guess to count.
+    ///
+    /// # Errors
+    ///
+    /// When a shared store cannot be reached.
+    fn check(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Standing>;
+
     /// Begins a sign-in of `username` at `now_ms` (Unix milliseconds), atomically: a
     /// locked name is refused (`Ok(Err(Locked))`) and nothing is counted; otherwise the
     /// attempt is counted as a failure now, locking the name past the free ones, and the
@@ -91,6 +114,20 @@ struct Failures {
 }
 
 impl LocalThrottle {
+    /// [`Throttle::check`] without the future.
+    pub fn check_now(&self, username: &str, now_ms: i64) -> Standing {
+        let names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        match names.get(username) {
+            None => Standing::Clear,
+            Some(failures) => match failures.locked_until_ms.filter(|&until| until > now_ms) {
+                Some(until) => Standing::Locked(Locked {
+                    retry_after: retry_after_secs(until, now_ms),
+                }),
+                None => Standing::Failing,
+            },
+        }
+    }
+
     /// [`Throttle::begin`] without the future.
     pub fn begin_now(&self, username: &str, now_ms: i64) -> Result<(), Locked> {
         let forget = millis(FORGET_AFTER);
@@ -131,6 +168,11 @@ impl LocalThrottle {
 }
 
 impl Throttle for LocalThrottle {
+    fn check(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Standing> {
+        let standing = self.check_now(username, now_ms);
+        Box::pin(std::future::ready(Ok(standing)))
+    }
+
     fn begin(&self, username: &str, now_ms: i64) -> StoreFuture<'_, Result<(), Locked>> {
         let begun = self.begin_now(username, now_ms);
         Box::pin(std::future::ready(Ok(begun)))

@@ -112,3 +112,30 @@ fn retry_after_rounds_up_and_is_never_zero() {
     assert_eq!(retry_after_secs(T0 + 1001, T0), 2);
     assert_eq!(retry_after_secs(T0, T0), 1);
 }
+
+#[test]
+fn check_reads_the_standing_and_counts_nothing() {
+    let throttle = LocalThrottle::default();
+    assert_eq!(throttle.check_now("alice", T0), Standing::Clear);
+    assert_eq!(throttle.begin_now("alice", T0), Ok(()));
+    assert_eq!(throttle.check_now("alice", T0), Standing::Failing);
+    // A thousand checks count nothing: four more attempts are still free.
+    for _ in 0..1000 {
+        assert_eq!(throttle.check_now("alice", T0), Standing::Failing);
+    }
+    for _ in 0..3 {
+        assert_eq!(throttle.begin_now("alice", T0), Ok(()));
+    }
+    assert_eq!(throttle.check_now("alice", T0), Standing::Failing);
+    // The fifth counted attempt locks the name: check refuses, as begin would.
+    assert_eq!(throttle.begin_now("alice", T0), Ok(()));
+    assert_eq!(
+        throttle.check_now("alice", T0 + 1),
+        Standing::Locked(Locked { retry_after: 1 })
+    );
+    assert_eq!(throttle.check_now("bob", T0 + 1), Standing::Clear);
+    // Once the lock has passed the failures still stand until a good password.
+    assert_eq!(throttle.check_now("alice", T0 + 1000), Standing::Failing);
+    throttle.succeed_now("alice");
+    assert_eq!(throttle.check_now("alice", T0 + 1000), Standing::Clear);
+}
