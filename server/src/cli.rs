@@ -95,10 +95,11 @@ pub struct ServeArgs {
     /// The issuer name put in every token.
     #[arg(long, default_value = "tokenlife")]
     pub issuer: String,
-    /// The folder of the web page.
+    /// Serve the web page from this folder instead of the copy built into the binary
+    /// (development: edits show without a rebuild).
     #[arg(long, env = "TOKENLIFE_WWW")]
     pub www: Option<PathBuf>,
-    /// The npm package folder served under /pkg/.
+    /// Serve /pkg/ from this npm package folder instead of the copy built into the binary.
     #[arg(long, env = "TOKENLIFE_PKG")]
     pub pkg: Option<PathBuf>,
     /// Which request forward auth (/api/v1alpha/auth) judges: nginx reads only
@@ -268,11 +269,14 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     tokio::task::spawn_blocking(auth::warm_up)
         .await
         .map_err(|err| err.to_string())?;
-    let defaults = StaticDirs::from_repo();
-    let dirs = StaticDirs {
-        www: args.www.unwrap_or(defaults.www),
-        pkg: args.pkg.unwrap_or(defaults.pkg),
-    };
+    let dirs = StaticDirs::new(args.www, args.pkg)?;
+    if dirs.package_missing() {
+        tracing::warn!(
+            "this binary was built without the npm package: / says so and /pkg/ answers 503; \
+             run {} and build the server again",
+            crate::static_files::BUILD_PACKAGE
+        );
+    }
     let app = Arc::new(App {
         config: Config {
             issuer: args.issuer,
