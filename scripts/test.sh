@@ -8,6 +8,10 @@ bash scripts/setup.sh test
 
 say() { printf '\n==> %s\n' "$*"; }
 
+# The package first: build.rs builds wasm/pkg/ into every server binary below.
+say "the npm package (wasm/pkg/, built into the server)"
+bash scripts/build-wasm.sh --check
+
 say "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
@@ -28,7 +32,6 @@ say "Schemathesis against a live server (docs/openapi.json)"
 bash scripts/schemathesis.sh
 
 say "the npm package, from its packed tarball (Node, workerd, tsc, bundlers in Chromium, Deno, Bun)"
-bash scripts/build-wasm.sh --check
 cargo build -p tokenlife-server
 export TOKENLIFE_BIN="$PWD/target/debug/tokenlife"
 (cd tests/js && node --test)
