@@ -671,7 +671,7 @@ mod tests {
                 format!("TOKENLIFE_{}", long.to_uppercase().replace('-', "_")),
                 "--{long}"
             );
-            assert!(help.contains(&format!("[env: {env}=")), "--{long}: {help}");
+            assert!(help.contains(&format!("[env: {env}")), "--{long}: {help}");
             checked += 1;
         }
         assert!(checked >= 13, "only {checked} flags");

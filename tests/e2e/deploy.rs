@@ -297,6 +297,18 @@ fn health_checks_a_server() {
         assert!(ok, "{path}: {err}");
         assert!(out.contains("200"), "{out}");
     }
+    // No --url: the liveness endpoint of TOKENLIFE_LISTEN, as in the container image.
+    let mut command = Command::new(BIN);
+    command
+        .arg("health")
+        .env_clear()
+        .env("TOKENLIFE_LISTEN", format!("0.0.0.0:{}", server.port));
+    let (ok, out, err) = run_with(&mut command, "");
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("127.0.0.1") && out.contains("/api/healthz/liveness"),
+        "{out}"
+    );
     let (ok, _, err) = health(&["--url", &format!("{base}/api/healthz/missing")]);
     assert!(!ok);
     assert!(

@@ -2,6 +2,7 @@
 //! `HEALTHCHECK` (the image has no curl). Healthy is a `200`; anything else, a refused
 //! connection or the timeout is a one-line error and exit code 1.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -9,14 +10,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// `tokenlife health` options.
 #[derive(Debug, clap::Args)]
 pub struct HealthArgs {
-    /// The URL to ask (plain http://): by default the liveness endpoint on the default
-    /// listen address.
-    #[arg(
-        long,
-        env = "TOKENLIFE_HEALTH_URL",
-        default_value = "http://127.0.0.1:25441/api/healthz/liveness"
-    )]
-    pub url: String,
+    /// The URL to ask (plain http://); by default the liveness endpoint of the address
+    /// `serve` would listen on (TOKENLIFE_LISTEN, else 127.0.0.1:25441), on loopback when
+    /// that is every address (0.0.0.0 or [::]).
+    #[arg(long, env = "TOKENLIFE_HEALTH_URL")]
+    pub url: Option<String>,
     /// How long the whole check may take.
     #[arg(long, env = "TOKENLIFE_HEALTH_TIMEOUT", default_value = "5s", value_parser = super::parse_duration)]
     pub timeout: Duration,
@@ -29,7 +27,11 @@ pub struct HealthArgs {
 /// The URL is not plain HTTP, the server cannot be reached in time, or it answered
 /// something other than `200`: one line naming the URL.
 pub async fn check(args: &HealthArgs) -> Result<(), String> {
-    let url = &args.url;
+    let url = match &args.url {
+        Some(url) => url.clone(),
+        None => default_url(std::env::var("TOKENLIFE_LISTEN").ok().as_deref())?,
+    };
+    let url = &url;
     let (authority, path) = split_url(url)?;
     let status = tokio::time::timeout(args.timeout, get(authority, path))
         .await
@@ -41,6 +43,24 @@ pub async fn check(args: &HealthArgs) -> Result<(), String> {
     } else {
         Err(format!("{url}: {status}"))
     }
+}
+
+/// The liveness URL of a server listening on `listen` (`serve`'s default when `None` or
+/// empty).
+fn default_url(listen: Option<&str>) -> Result<String, String> {
+    let listen = listen
+        .filter(|text| !text.is_empty())
+        .unwrap_or("127.0.0.1:25441");
+    let mut addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| format!("TOKENLIFE_LISTEN={listen}: not an address (IP:PORT)"))?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr.ip() {
+            IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    Ok(format!("http://{addr}/api/healthz/liveness"))
 }
 
 /// `http://HOST[:PORT][/PATH]` as `(HOST:PORT, /PATH)`.
@@ -105,7 +125,24 @@ async fn get(authority: String, path: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_url;
+    use super::{default_url, split_url};
+
+    #[test]
+    fn default_urls() {
+        let liveness = |addr: &str| format!("http://{addr}/api/healthz/liveness");
+        assert_eq!(default_url(None), Ok(liveness("127.0.0.1:25441")));
+        assert_eq!(default_url(Some("")), Ok(liveness("127.0.0.1:25441")));
+        assert_eq!(
+            default_url(Some("0.0.0.0:8080")),
+            Ok(liveness("127.0.0.1:8080"))
+        );
+        assert_eq!(default_url(Some("[::]:8080")), Ok(liveness("[::1]:8080")));
+        assert_eq!(
+            default_url(Some("10.1.2.3:80")),
+            Ok(liveness("10.1.2.3:80"))
+        );
+        assert!(default_url(Some("localhost")).is_err());
+    }
 
     #[test]
     fn urls() {
