@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every suite: Rust (core, server end-to-end on
 # the JSON store, then again on PostgreSQL), every fuzz target for 20 seconds, Schemathesis
-# on the API, the npm package in Node and in workerd, the web page in headless Chromium.
+# on the API, the npm package in Node and in workerd, the web page in headless Chromium
+# (the binary copied alone), the deployment files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -38,3 +39,6 @@ export TOKENLIFE_BIN="$PWD/target/debug/tokenlife"
 
 say "the web page in Chromium"
 (cd tests/browser && node --test)
+
+say "the deployment files (systemd-analyze, hadolint, the container's run emulated)"
+(cd tests/deploy && node --test)
