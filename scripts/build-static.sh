@@ -42,7 +42,8 @@ CC_x86_64_unknown_linux_musl=musl-gcc \
   cargo build --release --locked -p tokenlife-server --bin tokenlife --target "$target"
 bin=target/$target/release/tokenlife
 
-if ldd "$bin" >/dev/null 2>&1; then
+# A static(-pie) binary loads no library: ldd lists none ("statically linked").
+if ldd "$bin" 2>&1 | grep -q '=>'; then
   echo "build-static: $bin is dynamically linked:" >&2
   ldd "$bin" >&2
   exit 1
