@@ -250,6 +250,15 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     if args.issuer.trim().is_empty() {
         return Err("--issuer must not be empty".into());
     }
+    // Checked before the store is opened: a wrong folder changes nothing.
+    let dirs = StaticDirs::new(args.www, args.pkg)?;
+    if dirs.package_missing() {
+        tracing::warn!(
+            "this binary was built without the npm package: / says so and /pkg/ answers 503; \
+             run {} and build the server again",
+            crate::static_files::BUILD_PACKAGE
+        );
+    }
     let signals = install_signals()?;
     let store = open(location).await?;
     checkpoint(store.as_ref()).await?;
@@ -282,14 +291,6 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     tokio::task::spawn_blocking(auth::warm_up)
         .await
         .map_err(|err| err.to_string())?;
-    let dirs = StaticDirs::new(args.www, args.pkg)?;
-    if dirs.package_missing() {
-        tracing::warn!(
-            "this binary was built without the npm package: / says so and /pkg/ answers 503; \
-             run {} and build the server again",
-            crate::static_files::BUILD_PACKAGE
-        );
-    }
     let app = Arc::new(App {
         config: Config {
             issuer: args.issuer,

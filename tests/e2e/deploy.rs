@@ -330,3 +330,32 @@ fn health_checks_a_server() {
     assert!(!ok);
     assert!(err.starts_with("tokenlife: http://127.0.0.1:"), "{err}");
 }
+
+#[test]
+fn a_missing_page_folder_stops_the_start_before_the_store() {
+    let folder = TempDir::new("nowww");
+    let data = folder.join("data");
+    for flag in ["--www", "--pkg"] {
+        let missing = folder.join("missing");
+        let (ok, out, err) = run(
+            Path::new(BIN),
+            &folder.0,
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data.to_str().expect("utf-8"),
+                flag,
+                missing.to_str().expect("utf-8"),
+            ],
+            "",
+        );
+        assert!(!ok, "{flag}: {out}");
+        assert_eq!(
+            err.trim(),
+            format!("tokenlife: {flag} {}: no such folder", missing.display())
+        );
+        assert!(!data.exists(), "{flag}: the store was opened");
+    }
+}
