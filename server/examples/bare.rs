@@ -70,11 +70,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 }
             }
         });
-    let defaults = StaticDirs::from_repo();
-    let dirs = StaticDirs {
-        www: args.www.unwrap_or(defaults.www),
-        pkg: args.pkg.unwrap_or(defaults.pkg),
-    };
+    let dirs = StaticDirs::new(args.www, args.pkg)?;
     let app = layers(whoami, Arc::new(dirs));
 
     let file_limit = listener::raise_file_limit().map_err(|err| err.to_string())?;

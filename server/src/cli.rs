@@ -1,5 +1,6 @@
 //! The `tokenlife` command line (SPEC section 7): `serve`, `user`, `import-specter`,
-//! `inspect`, `migrate`. Every command takes `--data DIR` (or `TOKENLIFE_DATA`), or
+//! `inspect`, `migrate`, `health`. Every `serve` flag can also come from the environment
+//! (`TOKENLIFE_<FLAG>`, listed by `tokenlife serve --help`). Every command takes `--data DIR` (or `TOKENLIFE_DATA`), or
 //! `--store postgres://...` (or `TOKENLIFE_STORE`) for the PostgreSQL store, and works
 //! while servers run on the same store.
 
@@ -18,6 +19,8 @@ use crate::secrets::Algorithm;
 use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
 use crate::{auth, routes, secrets};
 
+mod health;
+
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
 #[derive(Debug, Parser)]
 #[command(name = "tokenlife", version, about)]
@@ -32,7 +35,7 @@ pub struct Cli {
     pub data: PathBuf,
     /// The PostgreSQL store instead of the data folder's files, as a URL
     /// (postgres://USER[:PASSWORD]@HOST:PORT/DATABASE); several servers can share it.
-    #[arg(long, global = true, env = "TOKENLIFE_STORE")]
+    #[arg(long, global = true, env = "TOKENLIFE_STORE", hide_env_values = true)]
     pub store: Option<String>,
     /// What to do.
     #[command(subcommand)]
@@ -74,6 +77,9 @@ pub enum Command {
         #[arg(long)]
         merge: bool,
     },
+    /// Check that a server answers: exit 0 on a 200 from URL, else 1 with one line saying
+    /// why (for container health checks, which have no curl).
+    Health(health::HealthArgs),
     /// Benchmarks only: add COUNT synthetic token records to USER (created if missing,
     /// password from standard input).
     #[command(hide = true)]
@@ -92,18 +98,25 @@ pub struct ServeArgs {
     #[arg(long, env = "TOKENLIFE_LISTEN", default_value = "127.0.0.1:25441")]
     pub listen: SocketAddr,
     /// The signing algorithm.
-    #[arg(long, value_enum, ignore_case = true, default_value = "HS256")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        env = "TOKENLIFE_ALG",
+        default_value = "HS256"
+    )]
     pub alg: AlgArg,
     /// The longest life a token may be given.
-    #[arg(long, default_value = "1 year")]
+    #[arg(long, env = "TOKENLIFE_MAX_LIFE", default_value = "1 year")]
     pub max_life: String,
     /// The issuer name put in every token.
-    #[arg(long, default_value = "tokenlife")]
+    #[arg(long, env = "TOKENLIFE_ISSUER", default_value = "tokenlife")]
     pub issuer: String,
-    /// The folder of the web page.
+    /// Serve the web page from this folder instead of the copy built into the binary
+    /// (development: edits show without a rebuild).
     #[arg(long, env = "TOKENLIFE_WWW")]
     pub www: Option<PathBuf>,
-    /// The npm package folder served under /pkg/.
+    /// Serve /pkg/ from this npm package folder instead of the copy built into the binary.
     #[arg(long, env = "TOKENLIFE_PKG")]
     pub pkg: Option<PathBuf>,
     /// Which request forward auth (/api/v1alpha/auth) judges: nginx reads only
@@ -235,6 +248,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Command::Inspect { token } => inspect(&token),
             Command::Migrate { from, to, merge } => migrate(&from, &to, merge).await,
             Command::Seed { user, count } => seed(&location, &user, count).await,
+            Command::Health(args) => health::check(&args).await,
         }
     })
 }
@@ -271,6 +285,15 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     let max_life = Life::parse(&args.max_life).map_err(|err| format!("--max-life: {err}"))?;
     if args.issuer.trim().is_empty() {
         return Err("--issuer must not be empty".into());
+    }
+    // Checked before the store is opened: a wrong folder changes nothing.
+    let dirs = StaticDirs::new(args.www.clone(), args.pkg.clone())?;
+    if dirs.package_missing() {
+        tracing::warn!(
+            "this binary was built without the npm package: / says so and /pkg/ answers 503; \
+             run {} and build the server again",
+            crate::http::static_files::BUILD_PACKAGE
+        );
     }
     let tls = match args.tls_files()? {
         Some(files) => {
@@ -315,11 +338,6 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     tokio::task::spawn_blocking(auth::warm_up)
         .await
         .map_err(|err| err.to_string())?;
-    let defaults = StaticDirs::from_repo();
-    let dirs = StaticDirs {
-        www: args.www.unwrap_or(defaults.www),
-        pkg: args.pkg.unwrap_or(defaults.pkg),
-    };
     let app = Arc::new(App {
         config: Config {
             issuer: args.issuer,
@@ -798,4 +816,41 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
         from.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every flag of `serve`, and the global `--data`/`--store`, can come from the
+    /// environment, and `serve --help` names the variable (clap prints `[env: NAME=]`).
+    #[test]
+    fn every_serve_flag_has_an_environment_variable() {
+        let mut cli = super::Cli::command();
+        // Building propagates the global --data and --store to the subcommands.
+        cli.build();
+        let mut help = Vec::new();
+        let serve = cli.find_subcommand_mut("serve").expect("serve");
+        serve.write_long_help(&mut help).expect("help");
+        let help = String::from_utf8(help).expect("utf-8");
+        let mut checked = 0;
+        for arg in serve.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if ["help", "version"].contains(&long) {
+                continue;
+            }
+            let env = arg
+                .get_env()
+                .and_then(|env| env.to_str())
+                .unwrap_or_else(|| panic!("--{long} has no environment variable"));
+            assert_eq!(
+                env,
+                format!("TOKENLIFE_{}", long.to_uppercase().replace('-', "_")),
+                "--{long}"
+            );
+            assert!(help.contains(&format!("[env: {env}")), "--{long}: {help}");
+            checked += 1;
+        }
+        assert!(checked >= 13, "only {checked} flags");
+    }
 }

@@ -1,8 +1,10 @@
 // Starts the real tokenlife server on a temporary data folder and a free port, adds users
-// with its CLI, and launches Debian's headless Chromium through playwright-core.
+// with its CLI, and launches Debian's headless Chromium through playwright-core. The binary
+// is copied alone into an empty folder and run from there, so the page and the package it
+// serves are the ones built into it (as when it is deployed), not the repository's.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,15 +14,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export const BIN = resolve(process.env.TOKENLIFE_BIN ?? join(here, '../../target/debug/tokenlife'));
 export const ARTIFACTS = resolve(here, '../artifacts');
-/** The server runs from the repository's top, where `www/` and `wasm/pkg/` are. */
-const ROOT = resolve(here, '../..');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 /** A running server: `origin`, `data`, `addUser(name, password)`, `stop()`. */
 export async function startServer() {
   const data = mkdtempSync(join(tmpdir(), 'tokenlife-browser-'));
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', data], {
-    cwd: ROOT,
+  const alone = mkdtempSync(join(tmpdir(), 'tokenlife-alone-'));
+  const bin = join(alone, 'tokenlife');
+  copyFileSync(BIN, bin);
+  const env = { ...process.env };
+  for (const name of ['TOKENLIFE_WWW', 'TOKENLIFE_PKG', 'TOKENLIFE_STORE', 'TOKENLIFE_DATA']) delete env[name];
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data], {
+    cwd: alone,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -50,8 +56,9 @@ export async function startServer() {
     },
     /** Runs `tokenlife ARGS --data DIR` with `input` as its one line of standard input. */
     cli(args, input) {
-      const result = spawnSync(BIN, [...args, '--data', data], {
-        cwd: ROOT,
+      const result = spawnSync(bin, [...args, '--data', data], {
+        cwd: alone,
+        env,
         input: `${input}\n`,
         encoding: 'utf8',
         timeout: 20_000,
@@ -67,6 +74,7 @@ export async function startServer() {
         await exited;
       }
       rmSync(data, { recursive: true, force: true });
+      rmSync(alone, { recursive: true, force: true });
     },
   };
 }

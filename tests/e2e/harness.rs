@@ -199,6 +199,12 @@ impl Server {
         for (key, value) in env {
             command.env(key, value);
         }
+        Server::from_command(command)
+    }
+
+    /// Starts a `tokenlife serve` command made by the caller (its binary, folder and
+    /// environment) and waits for `listening on http://...`; stdout must be piped.
+    pub fn from_command(mut command: Command) -> Server {
         let mut child = command.spawn().expect("spawn tokenlife");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();

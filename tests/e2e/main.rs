@@ -5,6 +5,7 @@
 mod api;
 mod caching;
 mod commands;
+mod deploy;
 mod durability;
 mod harness;
 mod metrics;
