@@ -308,8 +308,8 @@ mod tests {
         let mut out = Vec::new();
         let narrow = decode_at(text, &mut out, 0).map(|range| out[range].to_vec());
         let mut out = Vec::new();
-        let wide = decode_at_with(text, &mut out, 0, simd::decode_blocks)
-            .map(|range| out[range].to_vec());
+        let wide =
+            decode_at_with(text, &mut out, 0, simd::decode_blocks).map(|range| out[range].to_vec());
         assert_eq!(narrow, wide, "{}", String::from_utf8_lossy(text));
         narrow
     }
