@@ -302,11 +302,16 @@ mod tests {
         }
     }
 
-    /// Decodes `text` into a fresh buffer.
+    /// Decodes `text` into a fresh buffer, with the 4-character loop alone and with the
+    /// wasm SIMD decoder's whole blocks first (emulated natively): both must give the same.
     fn decode(text: &[u8]) -> Option<Vec<u8>> {
         let mut out = Vec::new();
-        let range = decode_at(text, &mut out, 0)?;
-        Some(out[range].to_vec())
+        let narrow = decode_at(text, &mut out, 0).map(|range| out[range].to_vec());
+        let mut out = Vec::new();
+        let wide =
+            decode_at_with(text, &mut out, 0, simd::decode_blocks).map(|range| out[range].to_vec());
+        assert_eq!(narrow, wide, "{}", String::from_utf8_lossy(text));
+        narrow
     }
 
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -342,10 +347,11 @@ mod tests {
         // a last group of two or three characters.
         let outside: Vec<u8> = (0..=255u8).filter(|b| !ALPHABET.contains(b)).collect();
         assert_eq!(outside.len(), 256 - 64);
+        // From 16 characters on, whole blocks of 16 go through the wide decoder.
         for &bad in &outside {
-            for len in [4, 8, 12, 6, 7, 10, 11] {
+            for len in [4, 8, 12, 6, 7, 10, 11, 16, 18, 19, 32, 35] {
                 for at in 0..len {
-                    let mut text = b"QUJD".repeat(3)[..len].to_vec();
+                    let mut text = b"QUJD".repeat(9)[..len].to_vec();
                     // Whichever characters are kept, the last one is canonical for its
                     // group (`A` has no bits set), so only `bad` is wrong.
                     if let Some(last) = text.last_mut() {
@@ -366,6 +372,8 @@ mod tests {
             b"====",
             b"AAAA//AA",
             b"AAAA+/+/",
+            b"AAAAAAAAAAAAAA++AAAA",
+            b"AAAAAAAAAAAAAAA=AAAAAAAAAAAAAAA=",
         ] {
             assert_eq!(decode(bad), None, "{}", String::from_utf8_lossy(bad));
         }
@@ -401,5 +409,33 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn the_wide_decoder_takes_every_whole_block_of_16_characters() {
+        // What `simd::decode_blocks` promises: the whole blocks of 16 characters at the
+        // start of its input, 12 bytes each, and how many characters it took; `None` when
+        // one of them is outside the alphabet. What lies past the last whole block is left
+        // to the 4-character loop.
+        let data: Vec<u8> = (0..=255u8).rev().cycle().take(150).collect();
+        let text = URL_SAFE_NO_PAD.encode(&data);
+        for len in (0..=text.len()).step_by(4) {
+            let blocks = len / 16;
+            let mut out = vec![0u8; len / 4 * 3];
+            assert_eq!(
+                simd::decode_blocks(&text.as_bytes()[..len], &mut out),
+                Some(16 * blocks),
+                "{len}"
+            );
+            assert_eq!(out[..12 * blocks], data[..12 * blocks], "{len}");
+            assert!(out[12 * blocks..].iter().all(|&b| b == 0), "{len}");
+        }
+        // A character outside the alphabet in any block refuses the whole input; past the
+        // last whole block it is not the wide decoder's to see.
+        let mut text = text.into_bytes();
+        text[40] = b'.';
+        let mut out = vec![0u8; 150];
+        assert_eq!(simd::decode_blocks(&text[..48], &mut out), None);
+        assert_eq!(simd::decode_blocks(&text[..44], &mut out), Some(32));
     }
 }

@@ -719,6 +719,17 @@ fn nesting_stops_where_serde_json_stops_and_must_balance() {
         .replacen("\"b\":[", "\"b\":[[", 1)
         .replacen("]}", "]]}", 1);
     assert!(nested(&over).is_err_and(|fault| fault.to_string().starts_with(deep)));
+    // An empty object gives its level back as well: after `"a":{}` the next object is at
+    // the second level again, with room for 125 lists and no more.
+    let after_empty = |lists: usize| {
+        format!(
+            "{{\"a\":{{}},\"c\":{{\"d\":{}{}}}}}",
+            "[".repeat(lists),
+            "]".repeat(lists)
+        )
+    };
+    assert!(nested(&after_empty(125)).is_ok());
+    assert!(nested(&after_empty(126)).is_err_and(|fault| fault.to_string().starts_with(deep)));
     // A list of strings is a level too.
     assert!(strings("[\"a\"]").is_ok());
 }
