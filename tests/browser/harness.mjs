@@ -54,11 +54,14 @@ export async function startServer() {
     addUser(name, password) {
       this.cli(['user', 'add', name], password);
     },
-    /** Runs `tokenlife ARGS --data DIR` with `input` as its one line of standard input. */
-    cli(args, input) {
+    /**
+     * Runs `tokenlife ARGS --data DIR` with `input` as its one line of standard input, and
+     * `extra` added to the server's environment.
+     */
+    cli(args, input, extra = {}) {
       const result = spawnSync(bin, [...args, '--data', data], {
         cwd: alone,
-        env,
+        env: { ...env, ...extra },
         input: `${input}\n`,
         encoding: 'utf8',
         timeout: 20_000,

@@ -17,12 +17,7 @@ let browser;
 
 before(async () => {
   server = await startServer();
-  process.env.SPECTER_SECRET_KEY = 'specter secret key';
-  try {
-    server.cli(['import-specter', USERS], '');
-  } finally {
-    delete process.env.SPECTER_SECRET_KEY;
-  }
+  server.cli(['import-specter', USERS], '', { SPECTER_SECRET_KEY: 'specter secret key' });
   browser = await launchBrowser();
 });
 
