@@ -100,12 +100,23 @@ fn the_claim_set_is_specters_only() {
     let verifier = Verifier::specter_hs256(KEY).expect("verifier");
     for claim in ["iss", "sub", "jti"] {
         let token = pyjwt(&specter_payload(&[(claim, json!("alice"))]), KEY);
-        assert_eq!(
-            code(&verifier, &token, 0.0),
-            Err("claim_mismatch"),
-            "{claim}"
-        );
+        let err = verifier
+            .verify(&token, &VerifyOptions::at(0.0))
+            .expect_err(claim);
+        assert_eq!(err.code(), "claim_mismatch", "{claim}");
+        // The message names the claim that is not Specter's.
+        let named = format!("\"{claim}\"");
+        assert!(err.to_string().contains(&named), "{claim}: {err}");
     }
+    // `nbf`, which Specter never writes, is held to its rule when a token has one: a whole
+    // number of seconds (or null), not yet valid before it.
+    let later = pyjwt(&specter_payload(&[("nbf", json!(1_900_000_000))]), KEY);
+    assert_eq!(code(&verifier, &later, 1.8e9), Err("not_yet_valid"));
+    assert!(code(&verifier, &later, 1.9e9).is_ok());
+    let null = pyjwt(&specter_payload(&[("nbf", Value::Null)]), KEY);
+    assert!(code(&verifier, &null, 1.8e9).is_ok());
+    let text = pyjwt(&specter_payload(&[("nbf", json!("soon"))]), KEY);
+    assert_eq!(code(&verifier, &text, 1.8e9), Err("malformed"));
     for missing in ["username", "jwt_token_id", "jwt_token_description", "exp"] {
         let mut payload: serde_json::Map<String, Value> =
             serde_json::from_str(&specter_payload(&[])).expect("json");
