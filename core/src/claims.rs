@@ -334,6 +334,13 @@ pub struct TokenRecord {
     /// by `tokenlife import-specter`. Absent for tokenlife's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_token_origin: Option<String>,
+    /// When the token was last accepted, Unix seconds, coarsely (a server records a use
+    /// at most once a minute per token). Absent until the first use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_token_last_used: Option<i64>,
+    /// The client address of that use (the peer's IP address). Absent until the first use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_token_last_used_from: Option<String>,
 }
 
 impl TokenRecord {
@@ -347,6 +354,8 @@ impl TokenRecord {
             fingerprint: fingerprint(token),
             jwt_token_endpoints: claims.jwt_token_endpoints.clone(),
             jwt_token_origin: None,
+            jwt_token_last_used: None,
+            jwt_token_last_used_from: None,
         }
     }
 

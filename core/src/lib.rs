@@ -3,7 +3,7 @@
 //!
 //! - [`Life`]: the one parser and formatter of token lives ("6 minutes", "1h30m").
 //! - [`Claims`] ([`ClaimsRef`] borrowed), [`TokenId`], [`TokenRecord`]: what a token says and what a store keeps.
-//! - [`remaining_life`], [`expiry_status`]: a token's life at a caller-given `now`.
+//! - [`remaining_life`], [`expiry_status`], [`expires_soon`]: a token's life at a caller-given `now`.
 //! - [`Signer`], [`Verifier`], [`VerifyOptions`]: HS256 and EdDSA, algorithm pinned by key.
 //! - [`inspect`], [`decode_unverified`]: read a token without its key.
 //! - [`scope`]: endpoint patterns that limit where a token is accepted.
@@ -38,6 +38,7 @@ mod sign;
     not(all(target_arch = "wasm32", target_feature = "simd128"))
 ))]
 mod simd_emu;
+mod soon;
 mod specter;
 mod time;
 mod verify;
@@ -52,5 +53,6 @@ pub use error::{Error, ErrorKind};
 pub use inspect::{Decoded, Inspection, decode_unverified, inspect};
 pub use life::{Life, LifeError, format_life};
 pub use sign::Signer;
+pub use soon::{EXPIRES_SOON_WITHIN, expires_soon};
 pub use time::{ExpiryStatus, expiry_status, remaining_life};
 pub use verify::{Verifier, VerifyOptions};

@@ -9,6 +9,7 @@ use tokenlife_core::{Life, Signer, Verifier};
 
 use crate::auth::{Passwords, SpecterKey, VerifiedTokens};
 use crate::store::Store;
+use crate::store::last_use::Recorder as LastUse;
 use crate::store::throttle::Throttle;
 
 /// The forward headers a server reads (`tokenlife serve --forward-headers`).
@@ -52,6 +53,8 @@ pub struct App {
     pub verified: VerifiedTokens,
     /// Specter's key, verifying the tokens an import brought (`import-specter`).
     pub specter: SpecterKey,
+    /// The uses of tokens waiting to be written (`store::last_use`).
+    pub last_use: Arc<LastUse>,
 }
 
 impl App {

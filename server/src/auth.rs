@@ -2,6 +2,8 @@
 //! PBKDF2 for imported users), Bearer tokens for the endpoints they protect.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::Params;
@@ -14,8 +16,9 @@ use warp::http::{HeaderMap, HeaderValue};
 
 use crate::app::App;
 use crate::http::api_error::ApiError;
-use crate::store::PasswordRecord;
+use crate::store::last_use;
 use crate::store::throttle::{LocalThrottle, Standing, Throttle};
+use crate::store::{PasswordRecord, Use};
 
 mod hashing;
 
@@ -256,16 +259,50 @@ pub struct Verified {
     pub claims: Claims,
     /// SHA-256 of the token, hex.
     fingerprint: String,
+    /// When this process last recorded a use of the token (Unix seconds; `i64::MIN`
+    /// before any): the once-a-minute gate of [`crate::store::last_use`].
+    recorded: AtomicI64,
+}
+
+impl Verified {
+    /// Records a use at `now` from `peer`, unless one was recorded in the last minute: one
+    /// atomic load on the common path, no lock, no store call.
+    fn record_use(&self, app: &App, now: i64, peer: Option<IpAddr>) {
+        let last = self.recorded.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < last_use::MIN_INTERVAL {
+            return;
+        }
+        // Of the requests that see the gate open at once, one records.
+        if self
+            .recorded
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        app.last_use.record(Use {
+            user: self.claims.username.clone(),
+            id: self.claims.jwt_token_id.clone(),
+            at: now,
+            from: peer.map(|ip| ip.to_canonical().to_string()),
+        });
+    }
 }
 
 /// The token of a request with a good Bearer token: signature and times by core (no
-/// leeway), then the record must exist for that user and match the token exactly.
+/// leeway), then the record must exist for that user and match the token exactly. A token
+/// that passes has its use recorded (at `peer`, the connection's address) for the store's
+/// last use, off the request's path ([`crate::store::last_use`]).
 ///
 /// # Errors
 ///
 /// `401` with `missing_credentials`, `invalid_token`, `token_expired` or `token_revoked`;
 /// `503` when the store fails.
-pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Bearer, ApiError> {
+pub async fn bearer(
+    app: &App,
+    authorization: Option<&HeaderValue>,
+    peer: Option<IpAddr>,
+) -> Result<Bearer, ApiError> {
     let value =
         authorization.ok_or_else(|| ApiError::unauthorized_bearer("missing_credentials", None))?;
     let value = value.to_str().map_err(|_| {
@@ -330,7 +367,10 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
         )
         .await?;
     match held {
-        Some(true) => Ok(Bearer { verified }),
+        Some(true) => {
+            verified.record_use(app, crate::clock::now_secs(), peer);
+            Ok(Bearer { verified })
+        }
         Some(false) => Err(ApiError::unauthorized_bearer(
             "invalid_token",
             Some("the token is not the one issued under its id"),
@@ -447,6 +487,7 @@ impl VerifiedTokens {
             token: token.to_owned(),
             claims,
             fingerprint,
+            recorded: AtomicI64::new(i64::MIN),
         });
         let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
         if tokens.len() >= MAX_VERIFIED {

@@ -20,6 +20,7 @@ use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
 use crate::{auth, routes, secrets};
 
 mod health;
+mod token;
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
 #[derive(Debug, Parser)]
@@ -50,6 +51,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Show users' tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Import the users and tokens of a Specter Desktop users.json.
     ImportSpecter {
         /// The Specter users.json.
@@ -241,6 +245,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
             Command::Serve(args) => serve(&location, *args).await,
             Command::User(command) => user(&location, command).await,
+            Command::Token(command) => {
+                let store = open(&location).await?;
+                let result = token::run(store.as_ref(), command).await;
+                store.close();
+                result
+            }
             Command::ImportSpecter {
                 path,
                 specter_secret_key_file,
@@ -350,7 +360,10 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         passwords,
         verified: auth::VerifiedTokens::default(),
         specter: auth::SpecterKey::default(),
+        last_use: Arc::default(),
     });
+    let last_use = Arc::clone(&app.last_use);
+    let flusher = crate::store::last_use::spawn_flusher(Arc::clone(&last_use), Arc::clone(&store));
     let file_limit = match crate::http::listener::raise_file_limit() {
         Ok(limit) => limit,
         Err(err) => {
@@ -414,6 +427,8 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         let _ = task.await;
     }
     tracing::info!("stopped accepting; finishing the writes in flight");
+    flusher.abort();
+    last_use.flush(store.as_ref()).await;
     store.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
     // reads the folder next (a person, a backup, `tokenlife migrate`).
@@ -751,6 +766,8 @@ async fn seed(location: &Location, user: &str, count: usize) -> Result<(), Strin
                 fingerprint: tokenlife_core::fingerprint(&id),
                 jwt_token_endpoints: None,
                 jwt_token_origin: None,
+                jwt_token_last_used: None,
+                jwt_token_last_used_from: None,
             };
             (id, record)
         })

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use warp::Filter;
-use warp::http::Method;
 
 pub mod app;
 pub mod auth;
@@ -25,6 +24,13 @@ pub mod store;
 use app::App;
 use http::handlers::{Body, BodyError, MAX_BODY_BYTES};
 use http::{api_error, handlers, metrics, static_files};
+
+/// The connection's peer address, which the listener puts in every request
+/// (`http::listener::PeerAddr`); `None` under another server.
+fn peer() -> impl Filter<Extract = (Option<std::net::IpAddr>,), Error = Infallible> + Copy {
+    warp::ext::optional::<http::listener::PeerAddr>()
+        .map(|peer: Option<http::listener::PeerAddr>| peer.map(|p| p.0))
+}
 
 /// The whole application: the API, the public endpoints and the web page, with every
 /// rejection turned into a JSON answer and one log line per request.
@@ -65,6 +71,7 @@ pub fn routes(
         .and(warp::get())
         .and(with_app.clone())
         .and(authorization())
+        .and(peer())
         .then(handlers::whoami);
     let forward_auth = warp::path!("api" / "v1alpha" / "auth")
         .and(
@@ -77,7 +84,8 @@ pub fn routes(
         .and(with_app.clone())
         .and(warp::method())
         .and(headers)
-        .then(|app, method: Method, headers| handlers::forward_auth(app, method, headers));
+        .and(peer())
+        .then(handlers::forward_auth);
     let revoked = warp::path!("api" / "v1alpha" / "revoked")
         .and(warp::get())
         .and(with_app.clone())

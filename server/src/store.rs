@@ -12,6 +12,7 @@ use throttle::Throttle;
 
 pub(crate) mod json;
 pub mod keys;
+pub mod last_use;
 mod postgres;
 pub mod specter;
 pub mod state;
@@ -234,6 +235,24 @@ pub enum Op {
     /// Import users with their tokens. A user that exists takes the imported password and
     /// admin flag and gains the imported tokens.
     Import(Vec<ImportedUser>),
+    /// Record the last use of tokens (a batch gathered by [`last_use::Recorder`]): each
+    /// token that still exists takes the use unless it holds a later one. `Ok(false)` when
+    /// none of them exists any more.
+    Touch(Vec<Use>),
+}
+
+/// One use of a token, as the last-use recorder batches it and the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Use {
+    /// The owner.
+    pub user: String,
+    /// The token id.
+    pub id: String,
+    /// When, Unix seconds.
+    pub at: i64,
+    /// The client's address, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// A user to add.

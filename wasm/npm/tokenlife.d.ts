@@ -273,6 +273,15 @@ export declare function parseLife(life: string | number, options?: ParseLifeOpti
 export declare function remainingLife(token: string, now?: Now | null): number;
 
 /**
+ * Whether the token expires soon at `now` (the host's clock when absent): it has not
+ * expired, and at most 7 days or at most a tenth of its life (`exp - iat`) is left. An
+ * expired token is not "soon". The signature is not checked.
+ *
+ * @throws {TokenlifeError} `malformed` as `inspect` does.
+ */
+export declare function expiresSoon(token: string, now?: Now | null): boolean;
+
+/**
  * Where `init()` gets the .wasm: its URL, a fetch `Response` (or a promise of one), its
  * bytes, or a compiled `WebAssembly.Module`. Typed loosely, so that these typings need no
  * DOM or wasm lib.

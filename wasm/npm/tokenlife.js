@@ -239,6 +239,22 @@ export function remainingLife(token, now) {
   return data.getFloat64(at + 24, true);
 }
 
+/**
+ * Whether the token expires soon at `now` (the host's clock when absent): not expired, and
+ * at most 7 days or a tenth of its life left (core's rule). The signature is not checked.
+ */
+export function expiresSoon(token, now) {
+  initialised();
+  checkToken(token);
+  const when = readNow(now);
+  const at = glue.wireInspect(put(token), when, 0);
+  if (at === 0) throw lift(glue.wireError());
+  views();
+  const iat = data.getFloat64(at, true);
+  const exp = data.getFloat64(at + 8, true);
+  return call(() => glue.expiresSoon(iat, exp, when));
+}
+
 /** A token's JOSE header and claims as they are; nothing is checked but the form. */
 export function decode(token) {
   initialised();

@@ -90,6 +90,16 @@ pub fn format_life(seconds: f64) -> Result<String, JsValue> {
     Ok(tokenlife_core::format_life(seconds as u64))
 }
 
+/// Core's "expires soon" for a token issued at `iat` that expires at `exp`, at `now` (NaN
+/// for the host's clock): not expired, and at most 7 days or a tenth of its life left.
+/// `tokenlife.js` reads `iat` and `exp` from the token.
+#[wasm_bindgen(js_name = expiresSoon, skip_typescript)]
+pub fn expires_soon(iat: f64, exp: f64, now: f64) -> Result<bool, JsValue> {
+    let (now, _) = wire::times(now, 0.0)?;
+    // `iat` and `exp` come from core's own inspect: whole seconds within i64.
+    Ok(tokenlife_core::expires_soon(iat as i64, exp as i64, now))
+}
+
 /// A token's JOSE header and claims as they are, for showing a token to a person. Nothing
 /// is checked but the form: not the signature, not the times, not the claims.
 ///

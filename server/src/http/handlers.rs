@@ -330,6 +330,25 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Adds `jwt_token_last_used` (Unix seconds) and `jwt_token_last_used_from` (the client
+/// address), each `null` until the token's first recorded use, beside Specter's members.
+fn last_use_members(
+    map: &mut serde_json::Map<String, Value>,
+    record: &tokenlife_core::TokenRecord,
+) {
+    map.insert(
+        "jwt_token_last_used".into(),
+        record.jwt_token_last_used.map_or(Value::Null, Value::from),
+    );
+    map.insert(
+        "jwt_token_last_used_from".into(),
+        record
+            .jwt_token_last_used_from
+            .clone()
+            .map_or(Value::Null, Value::String),
+    );
+}
+
 /// `GET /api/v1alpha/token/`: the user's tokens.
 pub async fn list_tokens(app: Arc<App>, headers: HeaderMap) -> Response {
     respond(
@@ -352,11 +371,12 @@ pub async fn list_tokens(app: Arc<App>, headers: HeaderMap) -> Response {
                         "jwt_token_remaining_life": remaining_life(record.exp, now),
                         "expiry_status": expiry_status(record.exp, now, 0).as_str(),
                     });
-                    // Imported tokens say where they were issued ("specter").
-                    if let (Some(origin), Some(map)) =
-                        (record.jwt_token_origin, entry.as_object_mut())
-                    {
-                        map.insert("jwt_token_origin".into(), Value::String(origin));
+                    if let Some(map) = entry.as_object_mut() {
+                        last_use_members(map, &record);
+                        // Imported tokens say where they were issued ("specter").
+                        if let Some(origin) = record.jwt_token_origin {
+                            map.insert("jwt_token_origin".into(), Value::String(origin));
+                        }
                     }
                     (id, entry)
                 })
@@ -388,8 +408,11 @@ pub async fn get_token(id: String, app: Arc<App>, headers: HeaderMap) -> Respons
                 "jwt_token_life_remaining": remaining_life(record.exp, now),
                 "expiry_status": expiry_status(record.exp, now, 0).as_str(),
             });
-            if let (Some(origin), Some(map)) = (record.jwt_token_origin, body.as_object_mut()) {
-                map.insert("jwt_token_origin".into(), Value::String(origin));
+            if let Some(map) = body.as_object_mut() {
+                last_use_members(map, &record);
+                if let Some(origin) = record.jwt_token_origin {
+                    map.insert("jwt_token_origin".into(), Value::String(origin));
+                }
             }
             Ok(json_response(StatusCode::OK, &body))
         }
@@ -424,10 +447,14 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
 }
 
 /// `GET /api/v1alpha/whoami`: the Bearer token's owner and life.
-pub async fn whoami(app: Arc<App>, authorization: Option<HeaderValue>) -> Response {
+pub async fn whoami(
+    app: Arc<App>,
+    authorization: Option<HeaderValue>,
+    peer: Option<std::net::IpAddr>,
+) -> Response {
     respond(
         async {
-            let bearer = auth::bearer(&app, authorization.as_ref()).await?;
+            let bearer = auth::bearer(&app, authorization.as_ref(), peer).await?;
             let claims = &bearer.verified.claims;
             if !scope::allows(
                 claims.jwt_token_endpoints.as_ref(),
@@ -469,13 +496,18 @@ pub async fn whoami(app: Arc<App>, authorization: Option<HeaderValue>) -> Respon
 /// forward_headers_refused`, whoever sends it: the refusal says nothing about a token),
 /// then the Bearer token (`401`), then its scope for the judged request (`403
 /// insufficient_scope`).
-pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> Response {
+pub async fn forward_auth(
+    app: Arc<App>,
+    method: Method,
+    headers: HeaderMap,
+    peer: Option<std::net::IpAddr>,
+) -> Response {
     respond(
         async {
             let (method, uri) =
                 forward::judged_request(app.config.forward_headers, &method, &headers)?;
             let authorization = headers.get(warp::http::header::AUTHORIZATION);
-            let bearer = auth::bearer(&app, authorization).await?;
+            let bearer = auth::bearer(&app, authorization, peer).await?;
             let claims = &bearer.verified.claims;
             if !scope::allows(claims.jwt_token_endpoints.as_ref(), &method, &uri) {
                 return Err(ApiError::insufficient_scope());

@@ -71,6 +71,12 @@ pub struct Options {
     pub open_connections: Option<&'static AtomicUsize>,
 }
 
+/// The address of the connection's peer, in every request's extensions (read with
+/// `warp::ext::optional`). It is the TCP peer: a proxy in front is what it names, and no
+/// `X-Forwarded-For` is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::IpAddr);
+
 /// An error a service or a body may fail with.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -247,8 +253,9 @@ async fn serve_connection<S: Service>(
         registry,
         id: conn.id,
     };
+    let peer = stream.peer_addr().ok().map(|addr| PeerAddr(addr.ip()));
     let Some(acceptor) = tls else {
-        return serve_http(stream, service, conn, limits, stop).await;
+        return serve_http(stream, service, conn, limits, stop, peer).await;
     };
     // The handshake has the time a head has, from the accept.
     let deadline = conn.deadline(&limits).unwrap_or_else(Instant::now);
@@ -271,7 +278,7 @@ async fn serve_connection<S: Service>(
         }
         _ = stop.changed() => return,
     };
-    serve_http(stream, service, conn, limits, stop).await;
+    serve_http(stream, service, conn, limits, stop, peer).await;
 }
 
 /// The TLS handshake; a client that sends plain HTTP instead is answered `400`.
@@ -327,6 +334,7 @@ async fn serve_http<S, IO>(
     conn: Arc<Conn>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
+    peer: Option<PeerAddr>,
 ) where
     S: Service,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -339,7 +347,10 @@ async fn serve_http<S, IO>(
         let conn = Arc::clone(&conn);
         hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let guard = InFlight::start(&conn);
-            let request = request.map(|body| RequestBody::new(body, limits.header_timeout));
+            let mut request = request.map(|body| RequestBody::new(body, limits.header_timeout));
+            if let Some(peer) = peer {
+                request.extensions_mut().insert(peer);
+            }
             let answer = service.call(request);
             async move {
                 let response = answer.await?;

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "specter",
         include_str!("../../migrations/0002_specter.sql"),
     ),
+    (
+        4,
+        "last_used",
+        include_str!("../../migrations/0004_last_used.sql"),
+    ),
 ];
 
 /// The advisory lock key of migrations ("tokenlif" in ASCII).
@@ -58,6 +63,16 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 const BATCH: usize = 2000;
 
 const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints, origin";
+/// What lists and reads of records select: [`TOKEN_COLUMNS`] and the last use.
+const RECORD_COLUMNS: &str =
+    "description, life, iat, exp, fingerprint, endpoints, origin, last_used, last_used_from";
+
+/// Records a batch of uses in one statement (`Op::Touch`): each row that exists takes its
+/// use unless it holds a later one.
+const TOUCH: &str = "UPDATE tokens t SET last_used = u.at, last_used_from = u.addr \
+     FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[]) AS u(id, username, at, addr) \
+     WHERE t.id = u.id AND t.username = u.username \
+     AND (t.last_used IS NULL OR t.last_used <= u.at)";
 const DESCRIPTION_KEY: &str = "tokens_username_description_key";
 
 /// The store of one PostgreSQL database, with its connection pool.
@@ -280,7 +295,8 @@ impl PgStore {
     }
 
     async fn tokens_of(&self, username: String) -> Result<Vec<(String, TokenRecord)>, StoreError> {
-        let sql = format!("SELECT id, {TOKEN_COLUMNS} FROM tokens WHERE username = $1 ORDER BY id");
+        let sql =
+            format!("SELECT id, {RECORD_COLUMNS} FROM tokens WHERE username = $1 ORDER BY id");
         let rows = self.query(&sql, &[&username]).await?;
         Ok(rows
             .iter()
@@ -293,7 +309,7 @@ impl PgStore {
         username: String,
         id: String,
     ) -> Result<Option<TokenRecord>, StoreError> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND username = $2");
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM tokens WHERE id = $1 AND username = $2");
         let row = self.query_opt(&sql, &[&id, &username]).await?;
         Ok(row.map(|row| token_record(&row, 0)))
     }
@@ -477,6 +493,18 @@ impl PgStore {
                     .map_err(db_error)?;
                 tx.commit().await.map_err(db_error)?;
                 Ok(true)
+            }
+            Op::Touch(uses) => {
+                let ids: Vec<&str> = uses.iter().map(|u| u.id.as_str()).collect();
+                let users: Vec<&str> = uses.iter().map(|u| u.user.as_str()).collect();
+                let ats: Vec<i64> = uses.iter().map(|u| u.at).collect();
+                let addrs: Vec<Option<&str>> = uses.iter().map(|u| u.from.as_deref()).collect();
+                let statement = client.prepare_cached(TOUCH).await.map_err(db_error)?;
+                let touched = client
+                    .execute(&statement, &[&ids, &users, &ats, &addrs])
+                    .await
+                    .map_err(db_error)?;
+                Ok(touched > 0)
             }
             Op::Import(users) => {
                 let tx = client.transaction().await.map_err(db_error)?;
@@ -907,8 +935,11 @@ fn one_in_64() -> bool {
     getrandom::fill(&mut dice).is_ok() && dice[0] < 4
 }
 
-/// A token record from the columns of [`TOKEN_COLUMNS`] starting at `at`.
+/// A token record from the columns of [`TOKEN_COLUMNS`] starting at `at`, and the last
+/// use when the row has the two columns of [`RECORD_COLUMNS`] after them.
 fn token_record(row: &Row, at: usize) -> TokenRecord {
+    let last_used = (row.len() > at + 8).then(|| (row.get(at + 7), row.get(at + 8)));
+    let (jwt_token_last_used, jwt_token_last_used_from) = last_used.unwrap_or((None, None));
     TokenRecord {
         jwt_token_description: row.get(at),
         jwt_token_life: u64::try_from(row.get::<_, i64>(at + 1)).unwrap_or(0),
@@ -917,6 +948,8 @@ fn token_record(row: &Row, at: usize) -> TokenRecord {
         fingerprint: row.get(at + 4),
         jwt_token_endpoints: row.get(at + 5),
         jwt_token_origin: row.get(at + 6),
+        jwt_token_last_used,
+        jwt_token_last_used_from,
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use tokenlife_core::TokenRecord;
 
-use super::{Dump, ImportedUser, NewUser, Op, PasswordRecord, StoreError, UserSummary};
+use super::{Dump, ImportedUser, NewUser, Op, PasswordRecord, StoreError, Use, UserSummary};
 
 /// The data of a store, with the indexes its checks need.
 #[derive(Debug, Default, Clone)]
@@ -90,6 +90,12 @@ pub enum Change {
         username: String,
         /// The user's unexpired tokens at the removal, with their `exp`.
         revoke: Vec<(String, i64)>,
+    },
+    /// Record the last use of tokens (see [`Op::Touch`]); a token that is gone, or holds a
+    /// later use, is left as it is.
+    Touch {
+        /// The uses, at most one per token.
+        uses: Vec<Use>,
     },
     /// Written last to a journal that is being replaced by a compaction, so that a reader
     /// watching the old file sees it change and reloads. Changes nothing.
@@ -364,6 +370,16 @@ impl State {
                 self.check_import(&users)?;
                 self.import_changes(users, random)
             }
+            Op::Touch(uses) => {
+                let uses: Vec<Use> = uses
+                    .into_iter()
+                    .filter(|u| self.token(&u.user, &u.id).is_some())
+                    .collect();
+                if uses.is_empty() {
+                    return Ok(false);
+                }
+                vec![Change::Touch { uses }]
+            }
         };
         for change in &changes {
             self.apply(change.clone());
@@ -468,6 +484,20 @@ impl State {
             Change::RemoveUser { username, revoke } => {
                 self.users.remove(&username);
                 self.revoked.extend(revoke);
+            }
+            Change::Touch { uses } => {
+                for Use { user, id, at, from } in uses {
+                    let token = self
+                        .users
+                        .get_mut(&user)
+                        .and_then(|entry| entry.user.jwt_tokens.get_mut(&id));
+                    if let Some(token) = token
+                        && token.jwt_token_last_used.is_none_or(|last| last <= at)
+                    {
+                        token.jwt_token_last_used = Some(at);
+                        token.jwt_token_last_used_from = from;
+                    }
+                }
             }
             Change::Compacted => {}
         }

@@ -18,6 +18,8 @@ fn record(description: &str, exp: i64) -> TokenRecord {
         fingerprint: format!("{description:0>64}"),
         jwt_token_endpoints: None,
         jwt_token_origin: None,
+        jwt_token_last_used: None,
+        jwt_token_last_used_from: None,
     }
 }
 
@@ -294,6 +296,23 @@ impl Model {
                         self.revoked.insert(id, token.exp);
                     }
                 }
+            }
+            Op::Touch(uses) => {
+                let mut any = false;
+                for use_ in uses {
+                    let token = self
+                        .users
+                        .get_mut(&use_.user)
+                        .and_then(|user| user.2.get_mut(&use_.id));
+                    if let Some(token) = token {
+                        any = true;
+                        if token.jwt_token_last_used.is_none_or(|last| last <= use_.at) {
+                            token.jwt_token_last_used = Some(use_.at);
+                            token.jwt_token_last_used_from = use_.from;
+                        }
+                    }
+                }
+                return Ok(any);
             }
             Op::Import(users) => {
                 let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
