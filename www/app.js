@@ -7,14 +7,14 @@
 import { ApiError, TokenApi } from './api.js';
 
 // The package's functions, bound once it has loaded (see main).
-let decode, formatLife, inspect, parseLife;
+let decode, expiresSoon, formatLife, inspect, parseLife;
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
   /** The signed-in client, or null. */
   api: null,
-  /** id → { id, description, life, exp, times }, from the last list (see timesToken). */
+  /** id → { id, description, life, exp, times, usedAt, usedFrom }, from the last list (see timesToken). */
   tokens: new Map(),
   /** ids already announced as expired, so each expiry is announced once. */
   announcedExpired: new Set(),
@@ -33,7 +33,7 @@ async function main() {
     // gets a page that says so instead of a page that does nothing.
     const tokenlife = await import('/pkg/tokenlife.js');
     await tokenlife.default();
-    ({ decode, formatLife, inspect, parseLife } = tokenlife);
+    ({ decode, expiresSoon, formatLife, inspect, parseLife } = tokenlife);
   } catch (err) {
     const banner = $('pkg-error');
     banner.textContent = `The tokenlife package could not be loaded from /pkg/, so lives and tokens cannot be read: ${err.message}`;
@@ -285,6 +285,10 @@ function showTokens(records) {
       life,
       exp,
       times: timesToken(exp - life, exp),
+      // Recorded by the server at most once a minute: Unix seconds and the client address,
+      // or null before the token's first use.
+      usedAt: record.jwt_token_last_used ?? null,
+      usedFrom: record.jwt_token_last_used_from ?? null,
     });
   }
   // Announce only the expiries that happen while the user watches.
@@ -312,8 +316,19 @@ function compareTokens(a, b) {
     description: () => a.description.localeCompare(b.description),
     life: () => a.life - b.life,
     remaining: () => a.exp - b.exp,
+    // Ascending: the tokens that expire soon on top, then the valid ones, then the expired.
+    status: () => standing(a) - standing(b) || a.exp - b.exp,
+    // Ascending: never used first, then the longest unused.
+    used: () => (a.usedAt ?? -Infinity) - (b.usedAt ?? -Infinity) || 0,
   }[key]();
   return sign * by || a.description.localeCompare(b.description);
+}
+
+/** 0 for a token that expires soon, 1 for another valid one, 2 for an expired one. */
+function standing(token) {
+  const now = Date.now();
+  if (lifeAt(token, now).status === 'Expired') return 2;
+  return soonAt(token, now) ? 0 : 1;
 }
 
 function tokenRow(token, now) {
@@ -334,8 +349,13 @@ function tokenRow(token, now) {
   remaining.className = 'remaining';
   const status = cell('td', 'Status', '');
   const badge = document.createElement('span');
-  status.append(badge);
+  const soon = document.createElement('span');
+  soon.className = 'soon';
+  soon.textContent = 'expires soon';
+  status.append(badge, soon);
   status.className = 'status-cell';
+  const used = cell('td', 'Last used', '');
+  used.className = 'used';
 
   const actions = cell('td', '', '');
   actions.className = 'row-actions';
@@ -347,7 +367,7 @@ function tokenRow(token, now) {
   remove.addEventListener('click', () => askDelete(token));
   actions.append(remove);
 
-  row.append(description, life, remaining, status, actions);
+  row.append(description, life, remaining, status, used, actions);
   updateRow(row, token, now);
   return row;
 }
@@ -367,6 +387,33 @@ function updateRow(row, token, now) {
   if (remaining.textContent !== text) remaining.textContent = text;
   showStatus(row.querySelector('.status-cell span'), status);
   row.classList.toggle('expired', status === 'Expired');
+  const soon = soonAt(token, now);
+  row.querySelector('.soon').hidden = !soon;
+  row.classList.toggle('expires-soon', soon);
+  const used = row.querySelector('.used');
+  const usedText = lastUseText(token.usedAt, now);
+  if (used.textContent !== usedText) used.textContent = usedText;
+  const where = token.usedAt === null
+    ? ''
+    : `${new Date(token.usedAt * 1000).toISOString()}${token.usedFrom ? ` from ${token.usedFrom}` : ''}`;
+  if (used.title !== where) used.title = where;
+}
+
+/** Whether a listed token expires soon at `now` (ms): the package's rule (core's). */
+function soonAt(token, now) {
+  return expiresSoon(token.times, now / 1000);
+}
+
+const relativeTime = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
+
+/** "never used", "used less than a minute ago", "used 3 minutes ago", "used 2 days ago". */
+function lastUseText(usedAt, now) {
+  if (usedAt === null) return 'never used';
+  const ago = Math.max(0, now / 1000 - usedAt);
+  for (const [unit, seconds] of [['day', 86_400], ['hour', 3_600], ['minute', 60]]) {
+    if (ago >= seconds) return `used ${relativeTime.format(-Math.floor(ago / seconds), unit)}`;
+  }
+  return 'used less than a minute ago';
 }
 
 /**

@@ -362,8 +362,8 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         specter: auth::SpecterKey::default(),
         last_use: Arc::default(),
     });
-    let last_use = Arc::clone(&app.last_use);
-    let flusher = crate::store::last_use::spawn_flusher(Arc::clone(&last_use), Arc::clone(&store));
+    let flusher =
+        crate::store::last_use::Flusher::spawn(Arc::clone(&app.last_use), Arc::clone(&store));
     let file_limit = match crate::http::listener::raise_file_limit() {
         Ok(limit) => limit,
         Err(err) => {
@@ -427,8 +427,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         let _ = task.await;
     }
     tracing::info!("stopped accepting; finishing the writes in flight");
-    flusher.abort();
-    last_use.flush(store.as_ref()).await;
+    flusher.finish().await;
     store.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
     // reads the folder next (a person, a backup, `tokenlife migrate`).

@@ -10,6 +10,8 @@ const ALICE = { name: 'alice', password: 'correct horse battery staple' };
 const BOB = { name: 'bob', password: 'tr0ub4dor&3' };
 /** Only ever given wrong passwords, until the server throttles it. */
 const CAROL = { name: 'carol', password: 'never typed' };
+/** Watches last use and "expires soon" on a list of their own. */
+const ERIN = { name: 'erin', password: 'last used by erin' };
 /** Has their password changed from the command line while signed in. */
 const DAVE = { name: 'dave', password: 'before the change' };
 const JWT_IO_EXAMPLE = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
@@ -58,6 +60,7 @@ before(async () => {
   server.addUser(BOB.name, BOB.password);
   server.addUser(CAROL.name, CAROL.password);
   server.addUser(DAVE.name, DAVE.password);
+  server.addUser(ERIN.name, ERIN.password);
   browser = await launchBrowser();
 });
 
@@ -250,7 +253,7 @@ describe('the token page', () => {
     );
     assert.match(thirtyDays, /^(1month|30days)$/);
     assert.equal(await text(page, `${row('backup script')} td[data-label="Life"]`), thirtyDays);
-    assert.equal(await text(page, `${row('backup script')} .status-cell`), 'Valid');
+    assert.equal(await text(page, `${row('backup script')} .status-cell .status`), 'Valid');
     await page.screenshot({ path: artifact('new-token.png'), fullPage: true });
 
     await page.click('#copy-token');
@@ -312,10 +315,10 @@ describe('the token page', () => {
 
     shown.short = await createToken(page, 'short', '2 seconds');
     await page.click('#dismiss-token');
-    await waitForText(page, `${row('short')} .status-cell`, /^Expired$/, 6_000);
+    await waitForText(page, `${row('short')} .status-cell .status`, /^Expired$/, 6_000);
     assert.equal(await text(page, `${row('short')} td.remaining`), '0s');
     assert.equal((await whoami(server.origin, shown.short)).status, 401);
-    assert.equal(await text(page, `${row('backup script')} .status-cell`), 'Valid');
+    assert.equal(await text(page, `${row('backup script')} .status-cell .status`), 'Valid');
     await page.screenshot({ path: artifact('tokens.png'), fullPage: true });
 
     // The picture for the README: the list, and a life being read as it is typed.
@@ -510,6 +513,85 @@ describe('the content security policy', () => {
     assert.notEqual(frame, 'tokenlife', 'the page loaded in a frame');
     cspViolations.splice(0);
     await page.context().close();
+  });
+});
+
+describe('last use and expires soon', () => {
+  let page;
+  before(async () => {
+    page = await openPage();
+    await signIn(page, ERIN);
+  });
+  after(async () => {
+    await page?.context().close();
+  });
+
+  /** Each row's description, whether it is marked "expires soon", and its status. */
+  const rows = () =>
+    page.$$eval('#token-rows tr', (trs) =>
+      trs.map((tr) => [
+        tr.querySelector('.description').textContent,
+        !tr.querySelector('.soon').hidden,
+        tr.querySelector('.status-cell .status').textContent,
+      ]));
+
+  test('tokens that expire within 7 days or a tenth of their life are marked, and sort to the top', async () => {
+    await createToken(page, 'month', '30 days');
+    await page.click('#dismiss-token');
+    await createToken(page, 'day', '1 day');
+    await page.click('#dismiss-token');
+    await createToken(page, 'gone', '2 seconds');
+    await page.click('#dismiss-token');
+    await createToken(page, 'year', '1 year');
+    await page.click('#dismiss-token');
+    await waitForText(page, `${row('gone')} .status-cell .status`, /^Expired$/, 6_000);
+    assert.equal(await page.isVisible(`${row('day')} .soon`), true);
+    assert.equal(await text(page, `${row('day')} .soon`), 'expires soon');
+    assert.equal(await page.isVisible(`${row('month')} .soon`), false);
+    assert.equal(await page.isVisible(`${row('year')} .soon`), false);
+    // Expired is not "soon": it is gone.
+    assert.equal(await page.isVisible(`${row('gone')} .soon`), false);
+
+    const header = '#token-table th[data-key="status"]';
+    await page.click(`${header} button`);
+    assert.equal(await page.getAttribute(header, 'aria-sort'), 'ascending');
+    assert.deepEqual(await rows(), [
+      ['day', true, 'Valid'],
+      ['month', false, 'Valid'],
+      ['year', false, 'Valid'],
+      ['gone', false, 'Expired'],
+    ]);
+    await page.click(`${header} button`);
+    assert.deepEqual((await rows()).map((r) => r[0]), ['gone', 'year', 'month', 'day']);
+    await page.screenshot({ path: artifact('expires-soon.png'), fullPage: true });
+  });
+
+  test('the last use shows "never used", then "used ... ago" with the address', async () => {
+    const used = `${row('month')} td.used`;
+    assert.equal(await text(page, used), 'never used');
+    assert.equal(await page.getAttribute(used, 'title'), '');
+    // The token itself, from the server: the page showed it once, at create.
+    const token = await createToken(page, 'used once', '30 days');
+    await page.click('#dismiss-token');
+    assert.equal(await text(page, `${row('used once')} td.used`), 'never used');
+    assert.equal((await whoami(server.origin, token)).status, 200);
+    // The server writes uses every 5 s: refresh until the list carries it.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      await page.click('#refresh');
+      await page.waitForTimeout(500);
+      if ((await text(page, `${row('used once')} td.used`)) !== 'never used') break;
+      assert.ok(Date.now() < deadline, 'the use did not reach the list in 30 s');
+    }
+    assert.equal(await text(page, `${row('used once')} td.used`), 'used less than a minute ago');
+    assert.match(await page.getAttribute(`${row('used once')} td.used`, 'title'), /^\d{4}-\d\d-\d\dT.* from 127\.0\.0\.1$/);
+    assert.equal(await text(page, `${row('month')} td.used`), 'never used');
+    // Sorted by last use, descending: the used one first.
+    const header = '#token-table th[data-key="used"]';
+    await page.click(`${header} button`);
+    await page.click(`${header} button`);
+    assert.equal(await page.getAttribute(header, 'aria-sort'), 'descending');
+    assert.equal((await rows())[0][0], 'used once');
   });
 });
 

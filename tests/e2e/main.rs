@@ -8,6 +8,7 @@ mod commands;
 mod deploy;
 mod durability;
 mod harness;
+mod last_use;
 mod metrics;
 mod openapi;
 mod replicas;

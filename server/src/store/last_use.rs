@@ -4,10 +4,10 @@
 //! in-memory map (token id → the latest use) under a short lock; and only once a minute
 //! per token, the caller's gate (`auth::Verified` keeps the time of its token's last
 //! recorded use, so a token used a thousand times a minute costs one atomic load per
-//! request and one entry). A background task ([`spawn_flusher`]) writes the map every
+//! request and one entry). A background task ([`Flusher`]) writes the map every
 //! [`FLUSH_EVERY`] as one [`Op::Touch`]: one journal line in the JSON store, one `UPDATE`
 //! in PostgreSQL. The request never waits for a write; a write that fails is logged and
-//! the uses it carried are dropped (the next use records them again). On shutdown the
+//! the uses it carried are dropped (a use after the minute records them again). On shutdown the
 //! server flushes once more before it closes the store.
 
 use std::collections::HashMap;
@@ -62,20 +62,39 @@ impl Recorder {
     }
 }
 
-/// Flushes `recorder` into `store` every [`FLUSH_EVERY`] until aborted.
-pub fn spawn_flusher(
-    recorder: Arc<Recorder>,
-    store: Arc<dyn Store>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(FLUSH_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        every.tick().await;
-        loop {
+/// The background task that writes the uses gathered every [`FLUSH_EVERY`].
+pub struct Flusher {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Flusher {
+    /// Starts flushing `recorder` into `store` every [`FLUSH_EVERY`].
+    pub fn spawn(recorder: Arc<Recorder>, store: Arc<dyn Store>) -> Flusher {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = Arc::clone(&stop);
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(FLUSH_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             every.tick().await;
+            loop {
+                tokio::select! {
+                    _ = every.tick() => recorder.flush(store.as_ref()).await,
+                    () = stopped.notified() => break,
+                }
+            }
+            // What was gathered since the last flush, then nothing more.
             recorder.flush(store.as_ref()).await;
-        }
-    })
+        });
+        Flusher { stop, task }
+    }
+
+    /// Lets a flush under way finish, writes what waits, and stops: before the store
+    /// closes, so that a clean stop loses no use.
+    pub async fn finish(self) {
+        self.stop.notify_one();
+        let _ = self.task.await;
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,66 @@ fn create(user: &str, id: &str, description: &str, exp: i64) -> Op {
     }
 }
 
+fn touch(user: &str, id: &str, at: i64, from: &str) -> Use {
+    Use {
+        user: user.into(),
+        id: id.into(),
+        at,
+        from: Some(from.into()),
+    }
+}
+
+#[test]
+fn a_touch_sets_the_last_use_of_tokens_that_exist_and_never_goes_back() {
+    let mut state = State::default();
+    step(&mut state, Op::AddUser(new_user("u", "p"))).expect("add");
+    step(&mut state, create("u", "t1", "ci", 100)).expect("create");
+    // Only gone tokens (or another user's): nothing to write.
+    let mut out = Vec::new();
+    let gone = Op::Touch(vec![touch("u", "gone", 5, "a"), touch("v", "t1", 5, "a")]);
+    assert_eq!(
+        state.check_and_apply(gone, &mut || [7; 8], &mut out),
+        Ok(false)
+    );
+    assert!(out.is_empty());
+    let last = |state: &State| {
+        let t = state.token("u", "t1").expect("t1");
+        (t.jwt_token_last_used, t.jwt_token_last_used_from.clone())
+    };
+    assert_eq!(last(&state), (None, None));
+    let op = Op::Touch(vec![
+        touch("u", "t1", 20, "192.0.2.1"),
+        touch("u", "gone", 20, "a"),
+    ]);
+    assert_eq!(
+        state.check_and_apply(op, &mut || [7; 8], &mut out),
+        Ok(true)
+    );
+    assert_eq!(
+        out,
+        vec![Change::Touch {
+            uses: vec![touch("u", "t1", 20, "192.0.2.1")]
+        }]
+    );
+    assert_eq!(last(&state), (Some(20), Some("192.0.2.1".into())));
+    // An older use (another replica's, late) does not replace a newer one.
+    step(
+        &mut state,
+        Op::Touch(vec![touch("u", "t1", 10, "192.0.2.2")]),
+    )
+    .expect("touch");
+    assert_eq!(last(&state), (Some(20), Some("192.0.2.1".into())));
+    // users.json keeps it as members of the record, and reads it back.
+    let users: Vec<&User> = state.users_in_order().collect();
+    let text = serde_json::to_string(&users).expect("encode");
+    assert!(
+        text.contains(r#""jwt_token_last_used":20,"jwt_token_last_used_from":"192.0.2.1""#),
+        "{text}"
+    );
+    let read: Vec<User> = serde_json::from_str(&text).expect("decode");
+    assert_eq!(read[0].jwt_tokens["t1"].jwt_token_last_used, Some(20));
+}
+
 #[test]
 fn a_description_is_free_again_once_its_token_is_deleted() {
     let mut state = State::default();
@@ -402,6 +462,12 @@ fn op() -> impl Strategy<Value = Op> {
             1..3,
         )
         .prop_map(Op::Import),
+        2 => prop::collection::vec(
+            (name(), 0..8u8, 0..20i64, prop::option::of("[ab]"))
+                .prop_map(|(user, id, at, from)| Use { user, id: format!("t{id}"), at, from }),
+            0..3,
+        )
+        .prop_map(Op::Touch),
     ]
 }
 
