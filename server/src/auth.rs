@@ -272,7 +272,8 @@ impl Verified {
         if now.saturating_sub(last) < last_use::MIN_INTERVAL {
             return;
         }
-        // Of the requests that see the gate open at once, one records.
+        // Of the requests that see the gate open at once, one records; the recorder's own
+        // gate holds the minute for a token that fell out of the cache and came back.
         if self
             .recorded
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)

@@ -2,9 +2,10 @@
 //!
 //! A Bearer request that passes calls [`Recorder::record`], which only puts the use in an
 //! in-memory map (token id → the latest use) under a short lock; and only once a minute
-//! per token, the caller's gate (`auth::Verified` keeps the time of its token's last
+//! per token: the caller's gate (`auth::Verified` keeps the time of its token's last
 //! recorded use, so a token used a thousand times a minute costs one atomic load per
-//! request and one entry). A background task ([`Flusher`]) writes the map every
+//! request), then the recorder's own (the time of each token's last recorded use in the
+//! last minute, for tokens that fell out of the verified-token cache and came back). A background task ([`Flusher`]) writes the map every
 //! [`FLUSH_EVERY`] as one [`Op::Touch`]: one journal line in the JSON store, one `UPDATE`
 //! in PostgreSQL. The request never waits for a write; a write that fails is logged and
 //! the uses it carried are dropped (a use after the minute records them again). On shutdown the
@@ -22,15 +23,44 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(5);
 /// The least time between two recorded uses of one token, in seconds.
 pub const MIN_INTERVAL: i64 = 60;
 
-/// The uses gathered since the last flush, by token id.
+/// The uses gathered since the last flush, by token id, and the time of each token's
+/// last recorded use in the last minute.
 #[derive(Debug, Default)]
 pub struct Recorder {
     pending: Mutex<HashMap<String, Use>>,
+    recent: Mutex<Recent>,
+}
+
+/// When each token's use was last recorded, for [`MIN_INTERVAL`]: forgotten a minute after
+/// the newest use seen, so it holds the tokens used in the last minute at most.
+#[derive(Debug, Default)]
+struct Recent {
+    at: HashMap<String, i64>,
+    newest: i64,
 }
 
 impl Recorder {
-    /// Keeps `use_` for the next flush (replacing an earlier use of the same token).
-    pub fn record(&self, use_: Use) {
+    /// Keeps `use_` for the next flush, unless a use of its token was recorded less than
+    /// [`MIN_INTERVAL`] before it: `false` then. Callers ask only when their own gate
+    /// (`auth::Verified`) is open, so this lock is taken once a minute per token, and on
+    /// each use of a token that fell out of the verified-token cache.
+    pub fn record(&self, use_: Use) -> bool {
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(&last) = recent.at.get(&use_.id)
+                && use_.at.saturating_sub(last) < MIN_INTERVAL
+            {
+                return false;
+            }
+            if use_.at > recent.newest {
+                recent.newest = use_.at;
+                if recent.at.len() >= 1024 {
+                    let since = use_.at.saturating_sub(MIN_INTERVAL);
+                    recent.at.retain(|_, at| *at > since);
+                }
+            }
+            recent.at.insert(use_.id.clone(), use_.at);
+        }
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         match pending.get_mut(&use_.id) {
             Some(kept) if kept.at > use_.at => {}
@@ -39,6 +69,7 @@ impl Recorder {
                 pending.insert(use_.id.clone(), use_);
             }
         }
+        true
     }
 
     /// Takes the uses gathered, in token id order.
@@ -111,13 +142,28 @@ mod tests {
     }
 
     #[test]
-    fn one_entry_per_token_the_latest_kept() {
+    fn one_use_a_minute_per_token() {
         let recorder = Recorder::default();
-        recorder.record(use_at("b", 10));
-        recorder.record(use_at("a", 20));
-        recorder.record(use_at("b", 30));
-        recorder.record(use_at("b", 25));
-        assert_eq!(recorder.take(), vec![use_at("a", 20), use_at("b", 30)]);
+        assert!(recorder.record(use_at("b", 10)));
+        assert!(recorder.record(use_at("a", 20)));
+        assert!(!recorder.record(use_at("b", 69)));
+        assert_eq!(recorder.take(), vec![use_at("a", 20), use_at("b", 10)]);
         assert!(recorder.take().is_empty());
+        // Taken or not, the minute holds.
+        assert!(!recorder.record(use_at("a", 79)));
+        assert!(recorder.record(use_at("b", 70)));
+        assert!(recorder.record(use_at("a", 80)));
+        assert_eq!(recorder.take(), vec![use_at("a", 80), use_at("b", 70)]);
+    }
+
+    #[test]
+    fn the_recent_times_are_forgotten_after_a_minute() {
+        let recorder = Recorder::default();
+        for i in 0..2000 {
+            assert!(recorder.record(use_at(&format!("t{i}"), i)));
+        }
+        let kept = recorder.recent.lock().map(|r| r.at.len()).unwrap_or(0);
+        assert!(kept < 1100, "{kept} times kept");
+        assert_eq!(recorder.take().len(), 2000);
     }
 }
