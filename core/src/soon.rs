@@ -12,10 +12,13 @@ pub const EXPIRES_SOON_WITHIN: i64 = 7 * 86_400;
 /// ```
 /// use tokenlife_core::expires_soon;
 /// let day = 86_400;
-/// // A year's token: soon in its last 7 days, not before.
-/// assert!(!expires_soon(0, 365 * day, (358 * day - 1) as f64));
-/// assert!(expires_soon(0, 365 * day, (358 * day) as f64));
-/// // A one-hour token: soon from its last 6 minutes... and within 7 days anyway.
+/// // A 30-day token: soon in its last 7 days, not before.
+/// assert!(!expires_soon(0, 30 * day, (23 * day - 1) as f64));
+/// assert!(expires_soon(0, 30 * day, (23 * day) as f64));
+/// // A year's token: soon in its last tenth (36.5 days).
+/// assert!(!expires_soon(0, 365 * day, (328 * day) as f64));
+/// assert!(expires_soon(0, 365 * day, (329 * day) as f64));
+/// // A one-hour token has less than 7 days from the start.
 /// assert!(expires_soon(0, 3600, 0.0));
 /// // Expired: no longer "soon".
 /// assert!(!expires_soon(0, 3600, 3600.0));
@@ -36,8 +39,8 @@ mod tests {
     const DAY: i64 = 86_400;
 
     #[test]
-    fn seven_days_before_exp_whatever_the_life() {
-        let (iat, exp) = (0, 1000 * DAY);
+    fn seven_days_before_exp_when_a_tenth_is_less() {
+        let (iat, exp) = (0, 30 * DAY);
         assert!(!expires_soon(iat, exp, (exp - 7 * DAY - 1) as f64));
         assert!(expires_soon(iat, exp, (exp - 7 * DAY) as f64));
         assert!(expires_soon(iat, exp, (exp - 1) as f64));
