@@ -7,7 +7,7 @@ import * as peers from '../lib/peers.mjs';
 import { life as lifeVectors, tokens as tokenVectors } from '../lib/vectors.mjs';
 
 const tl = await importPackage();
-const { Verifier, inspect, remainingLife, parseLife, formatLife, decode } = tl;
+const { Verifier, inspect, remainingLife, expiresSoon, parseLife, formatLife, decode } = tl;
 
 /** Asserts that `fn` throws a real Error with this SPEC code (and message fragment). */
 function throwsCode(fn, code, fragment) {
@@ -159,6 +159,28 @@ describe('remainingLife', () => {
     assert.equal(typeof remainingLife(token), 'number');
   });
   it('throws malformed for what is not a token', () => throwsCode(() => remainingLife('x.y'), 'malformed'));
+});
+
+describe('expiresSoon', () => {
+  const day = 86_400;
+  it('is core\'s rule: not expired, and 7 days or a tenth of the life left', () => {
+    const month = peers.claimsFor({ life: 30 * day });
+    const monthToken = peers.jwtHs256(month);
+    assert.equal(expiresSoon(monthToken, month.iat), false);
+    assert.equal(expiresSoon(monthToken, month.exp - 7 * day - 1), false);
+    assert.equal(expiresSoon(monthToken, month.exp - 7 * day), true);
+    assert.equal(expiresSoon(monthToken, new Date((month.exp - 1) * 1000)), true);
+    assert.equal(expiresSoon(monthToken, month.exp), false, 'expired is not soon');
+    const year = peers.claimsFor({ life: 1000 * day });
+    const yearToken = peers.jwtHs256(year);
+    assert.equal(expiresSoon(yearToken, year.exp - 100 * day - 1), false);
+    assert.equal(expiresSoon(yearToken, year.exp - 100 * day), true);
+    assert.equal(typeof expiresSoon(yearToken), 'boolean');
+  });
+  it('throws malformed for what is not a token, and a TypeError for a bad now', () => {
+    throwsCode(() => expiresSoon('x.y'), 'malformed');
+    assert.throws(() => expiresSoon(peers.jwtHs256(peers.claimsFor({ life: 60 })), Date.now()), TypeError);
+  });
 });
 
 describe('decode', () => {

@@ -45,12 +45,13 @@ export function check(token: string): string {
 }
 const seen: Inspection = inspect('a.b.c', { now: 1_700_000_000 });
 const left: number = remainingLife('a.b.c', new Date());
+const soon: boolean = expiresSoon('a.b.c', 1_700_000_000);
 const life: number = parseLife('1h30m', { max: '1 year' });
 const text: string = formatLife(life);
 const parts: Decoded = decode('a.b.c');
 const limit: number = MAX_TOKEN_LENGTH;
 verifier.free();
-void seen; void left; void text; void parts; void limit; void initSync; void init;
+void seen; void left; void soon; void text; void parts; void limit; void initSync; void init;
 // @ts-expect-error a life is formatted from a number only
 formatLife('360');
 // @ts-expect-error verify takes a string token
@@ -60,7 +61,7 @@ inspect('a.b.c', { now: '2024-01-01' });
 `;
 
 const typeNames = 'type Claims, type Inspection, type Decoded, type ErrorCode';
-const names = `init, { initSync, inspect, remainingLife, parseLife, formatLife, decode, Verifier, TokenlifeError, MAX_TOKEN_LENGTH, ${typeNames} }`;
+const names = `init, { initSync, inspect, remainingLife, expiresSoon, parseLife, formatLife, decode, Verifier, TokenlifeError, MAX_TOKEN_LENGTH, ${typeNames} }`;
 
 function project(name, { packageJson, tsconfig, files }) {
   const dir = join(scratch, name);
@@ -108,7 +109,7 @@ describe('the typings under strict TypeScript without skipLibCheck', () => {
     compile(project('node-cjs', {
       packageJson: { type: 'commonjs' },
       tsconfig: { lib: ['es2022'], types: ['node'], module: 'nodenext', moduleResolution: 'nodenext' },
-      files: { 'index.cts': usage(`import { default as init, initSync, inspect, remainingLife, parseLife, formatLife, decode, Verifier, TokenlifeError, MAX_TOKEN_LENGTH, ${typeNames} } from 'tokenlife';`) },
+      files: { 'index.cts': usage(`import { default as init, initSync, inspect, remainingLife, expiresSoon, parseLife, formatLife, decode, Verifier, TokenlifeError, MAX_TOKEN_LENGTH, ${typeNames} } from 'tokenlife';`) },
     }));
   });
   it('tokenlife/fresh from an ES module and from CommonJS (nodenext)', () => {
