@@ -28,7 +28,8 @@ CREATES=${CREATES:-10000}
 CLIENTS=${CLIENTS:-64}
 SIZES=${SIZES:-"100 10000 100000"}
 
-cargo build --release -q -p tokenlife-server --bin tokenlife --example create_load
+# Built without TOKENLIFE_TEST_PG, as bench-server.sh does: the build script reads it.
+env -u TOKENLIFE_TEST_PG cargo build --release -q -p tokenlife-server --bin tokenlife --example create_load
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET/release/tokenlife
 LOAD=$TARGET/release/examples/create_load
