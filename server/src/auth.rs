@@ -258,14 +258,14 @@ pub struct Verified {
     fingerprint: String,
 }
 
-/// The token of a request with a good Bearer token: signature and times by core (no
-/// leeway), then the record must exist for that user and match the token exactly.
+/// The token of an `Authorization: Bearer TOKEN` header (trimmed; possibly empty, which
+/// verification then refuses), before any check of the token itself.
 ///
 /// # Errors
 ///
-/// `401` with `missing_credentials`, `invalid_token`, `token_expired` or `token_revoked`;
-/// `503` when the store fails.
-pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Bearer, ApiError> {
+/// `401` `missing_credentials` without the header or with another scheme, `invalid_token`
+/// when the header is not text.
+pub fn bearer_token(authorization: Option<&HeaderValue>) -> Result<&str, ApiError> {
     let value =
         authorization.ok_or_else(|| ApiError::unauthorized_bearer("missing_credentials", None))?;
     let value = value.to_str().map_err(|_| {
@@ -278,7 +278,18 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::unauthorized_bearer("missing_credentials", None));
     }
-    let token = token.trim();
+    Ok(token.trim())
+}
+
+/// The token of a request with a good Bearer token: signature and times by core (no
+/// leeway), then the record must exist for that user and match the token exactly.
+///
+/// # Errors
+///
+/// `401` with `missing_credentials`, `invalid_token`, `token_expired` or `token_revoked`;
+/// `503` when the store fails.
+pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Bearer, ApiError> {
+    let token = bearer_token(authorization)?;
     let now = crate::clock::now();
     let verified = match app.verified.get(token) {
         // A token whose signature, form and issuer were checked before: only its time can
