@@ -150,32 +150,42 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     }
     let passwords = &app.passwords;
     let throttle = app.throttle();
-    // The record is read before the attempt is counted: a store that fails answers 503
-    // without counting a check that never happened (a database restart must not lock
-    // out the users who keep signing in through it).
-    let record = app.store.password(username).await?;
     let now_ms = crate::clock::now_millis();
     let slot = passwords.cache_slot(username, password);
-    if let (Some(record), Some(slot)) = (&record, &slot) {
-        let hit = passwords
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(slot)
-            .is_some_and(|identity| *identity == record.identity());
-        if hit {
-            // Good credentials checked before: no hash, so no guess to count; a locked
-            // name still refuses them, and failures there are forgotten.
-            match throttle.check(username, now_ms).await? {
-                Standing::Locked(locked) => {
-                    crate::http::metrics::METRICS.sign_in_throttled();
-                    return Err(ApiError::too_many_attempts(locked.retry_after));
-                }
-                Standing::Failing => forget_failures(throttle, username).await,
-                Standing::Clear => {}
-            }
-            return Ok(username.to_owned());
+    let cached = slot.and_then(|slot| {
+        let cache = passwords.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&slot).cloned()
+    });
+    // The record is read before the attempt is counted: a store that fails answers 503
+    // without counting a check that never happened (a database restart must not lock
+    // out the users who keep signing in through it). Credentials checked before also need
+    // the name's standing: both are asked at once (two round trips to a database in the
+    // time of one).
+    let (record, standing) = match cached {
+        Some(_) => {
+            let (record, standing) = futures_util::future::join(
+                app.store.password(username),
+                throttle.check(username, now_ms),
+            )
+            .await;
+            (record?, Some(standing))
         }
+        None => (app.store.password(username).await?, None),
+    };
+    if let (Some(record), Some(cached), Some(standing)) = (&record, cached, standing)
+        && cached == record.identity()
+    {
+        // Good credentials checked before: no hash, so no guess to count; a locked name
+        // still refuses them, and failures there are forgotten.
+        match standing? {
+            Standing::Locked(locked) => {
+                crate::http::metrics::METRICS.sign_in_throttled();
+                return Err(ApiError::too_many_attempts(locked.retry_after));
+            }
+            Standing::Failing => forget_failures(throttle, username).await,
+            Standing::Clear => {}
+        }
+        return Ok(username.to_owned());
     }
     throttle.begin(username, now_ms).await?.map_err(|locked| {
         crate::http::metrics::METRICS.sign_in_throttled();
