@@ -38,6 +38,7 @@ fn create(user: &str, id: &str, description: &str, exp: i64) -> Op {
         user: user.into(),
         id: id.into(),
         record: record(description, exp),
+        max_tokens: None,
     }
 }
 
@@ -241,7 +242,12 @@ struct Model {
 impl Model {
     fn step(&mut self, op: Op) -> Result<bool, StoreError> {
         match op {
-            Op::CreateToken { user, id, record } => {
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens,
+            } => {
                 let (_, _, tokens) = self.users.get_mut(&user).ok_or(StoreError::UnknownUser)?;
                 if tokens
                     .values()
@@ -249,7 +255,28 @@ impl Model {
                 {
                     return Err(StoreError::DuplicateDescription);
                 }
+                if let Some(max) = max_tokens
+                    && tokens.values().filter(|t| t.exp > record.iat).count() >= max as usize
+                {
+                    return Err(StoreError::TooManyTokens(max));
+                }
                 tokens.insert(id, record);
+            }
+            Op::RegenerateToken {
+                user,
+                old,
+                id,
+                record,
+            } => {
+                let Some(token) = self.users.get_mut(&user).and_then(|u| u.2.remove(&old)) else {
+                    return Ok(false);
+                };
+                if token.exp > record.iat {
+                    self.revoked.insert(old, token.exp);
+                }
+                if let Some(user) = self.users.get_mut(&user) {
+                    user.2.insert(id, record);
+                }
             }
             Op::DeleteToken { user, id, now } => {
                 let Some(token) = self.users.get_mut(&user).and_then(|u| u.2.remove(&id)) else {
@@ -365,7 +392,14 @@ fn user() -> impl Strategy<Value = NewUser> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (name(), token()).prop_map(|(user, (id, record))| Op::CreateToken { user, id, record }),
+        4 => (name(), token(), prop::option::of(0..4u32))
+            .prop_map(|(user, (id, record), max_tokens)| Op::CreateToken { user, id, record, max_tokens }),
+        2 => (name(), 0..8u8, token()).prop_map(|(user, old, (id, record))| Op::RegenerateToken {
+            user,
+            old: format!("t{old}"),
+            id,
+            record,
+        }),
         2 => (name(), 0..8u8, 0..20i64).prop_map(|(user, id, now)| Op::DeleteToken {
             user,
             id: format!("t{id}"),
@@ -390,7 +424,9 @@ fn op() -> impl Strategy<Value = Op> {
 /// server's ids are random UUIDs, so such a create is left out here as it is in use.
 fn sensible(state: &State, op: &Op) -> bool {
     match op {
-        Op::CreateToken { user, id, .. } => state.other_owner(user, id).is_none(),
+        Op::CreateToken { user, id, .. } | Op::RegenerateToken { user, id, .. } => {
+            state.other_owner(user, id).is_none()
+        }
         _ => true,
     }
 }
