@@ -359,39 +359,6 @@ fn every_operation_answers_as_documented() {
 
     let one = format!("{tokens}{id}/");
     assert_eq!(client.get(&one, std::slice::from_ref(&admin)).status, 200);
-    // Issue 16: regenerate and the admin view (tests/e2e/admin.rs has the rest).
-    let again = client.create(&admin, "again", json!("1h"));
-    let again_id = again["jwt_token_id"].as_str().expect("id");
-    let regenerate = format!("{tokens}{again_id}/regenerate");
-    assert_eq!(
-        client
-            .send("POST", &regenerate, std::slice::from_ref(&admin), None)
-            .status,
-        201
-    );
-    assert_eq!(
-        client
-            .send("POST", &regenerate, std::slice::from_ref(&admin), None)
-            .status,
-        404
-    );
-    let every = "/api/v1alpha/admin/tokens";
-    assert_eq!(client.get(every, std::slice::from_ref(&admin)).status, 200);
-    assert_eq!(
-        client
-            .get(
-                &format!("{every}?user=nobody"),
-                std::slice::from_ref(&admin)
-            )
-            .status,
-        404
-    );
-    assert_eq!(client.get(every, &[]).status, 401);
-    let gone = format!("/api/v1alpha/admin/token/admin/{again_id}");
-    assert_eq!(
-        client.delete(&gone, std::slice::from_ref(&admin)).status,
-        404
-    );
     assert_eq!(client.get(&one, &[]).status, 401);
 
     let whoami = "/api/v1alpha/whoami";
@@ -437,6 +404,40 @@ fn every_operation_answers_as_documented() {
     assert_eq!(client.get(whoami, &[bearer(&token)]).status, 401);
     let revoked = client.get("/api/v1alpha/revoked", &[]).json();
     assert_eq!(revoked["revoked"][0]["jwt_token_id"], id.as_str());
+
+    // Issue 16: regenerate and the admin view (tests/e2e/admin.rs has the rest).
+    let again = client.create(&admin, "again", json!("1h"));
+    let again_id = again["jwt_token_id"].as_str().expect("id");
+    let regenerate = format!("{tokens}{again_id}/regenerate");
+    assert_eq!(
+        client
+            .send("POST", &regenerate, std::slice::from_ref(&admin), None)
+            .status,
+        201
+    );
+    assert_eq!(
+        client
+            .send("POST", &regenerate, std::slice::from_ref(&admin), None)
+            .status,
+        404
+    );
+    let every = "/api/v1alpha/admin/tokens";
+    assert_eq!(client.get(every, std::slice::from_ref(&admin)).status, 200);
+    assert_eq!(
+        client
+            .get(
+                &format!("{every}?user=nobody"),
+                std::slice::from_ref(&admin)
+            )
+            .status,
+        404
+    );
+    assert_eq!(client.get(every, &[]).status, 401);
+    let gone = format!("/api/v1alpha/admin/token/admin/{again_id}");
+    assert_eq!(
+        client.delete(&gone, std::slice::from_ref(&admin)).status,
+        404
+    );
 
     for _ in 0..20 {
         let response = client.get(tokens, std::slice::from_ref(&wrong));
