@@ -43,6 +43,55 @@ fn create(user: &str, id: &str, description: &str, exp: i64) -> Op {
 }
 
 #[test]
+fn a_create_under_a_limit_counts_only_unexpired_tokens() {
+    let mut state = State::default();
+    step(&mut state, Op::AddUser(new_user("u", "p"))).expect("add");
+    let limited = |id: &str, description: &str, exp: i64| Op::CreateToken {
+        max_tokens: Some(2),
+        ..create("u", id, description, exp)
+    };
+    // record(_, exp) is issued at exp - 10: "old" expired at 50, before the others' iat.
+    assert_eq!(step(&mut state, limited("t0", "old", 50)), Ok(true));
+    assert_eq!(step(&mut state, limited("t1", "a", 100)), Ok(true));
+    assert_eq!(step(&mut state, limited("t2", "b", 100)), Ok(true));
+    assert_eq!(
+        step(&mut state, limited("t3", "c", 100)),
+        Err(StoreError::TooManyTokens(2))
+    );
+    assert_eq!(state.tokens("u").len(), 3);
+    // Without a limit the same create passes.
+    assert_eq!(step(&mut state, create("u", "t3", "c", 100)), Ok(true));
+}
+
+#[test]
+fn regenerate_replaces_a_token_in_one_change() {
+    let mut state = State::default();
+    step(&mut state, Op::AddUser(new_user("u", "p"))).expect("add");
+    step(&mut state, create("u", "old", "ci", 100)).expect("create");
+    let regenerate = |old: &str| Op::RegenerateToken {
+        user: "u".into(),
+        old: old.into(),
+        id: "new".into(),
+        record: record("ci", 105),
+    };
+    let mut out = Vec::new();
+    let got = state.check_and_apply(regenerate("old"), &mut || [7; 8], &mut out);
+    assert_eq!(got, Ok(true));
+    assert_eq!(out.len(), 1, "one journal line: {out:?}");
+    assert!(state.token("u", "old").is_none());
+    assert_eq!(state.token("u", "new").map(|t| t.exp), Some(105));
+    // Regenerated at 95 (the new record's iat): the old token is revoked until its exp, 100.
+    assert!(state.is_revoked("old", 96));
+    assert!(!state.is_revoked("old", 100));
+    assert_eq!(step(&mut state, regenerate("old")), Ok(false));
+    // The description moved with it: a create of "ci" is still a duplicate.
+    assert_eq!(
+        step(&mut state, create("u", "x", "ci", 200)),
+        Err(StoreError::DuplicateDescription)
+    );
+}
+
+#[test]
 fn a_description_is_free_again_once_its_token_is_deleted() {
     let mut state = State::default();
     step(&mut state, Op::AddUser(new_user("u", "p"))).expect("add");
