@@ -47,8 +47,10 @@ fn a_create_under_a_limit_counts_only_unexpired_tokens() {
     let mut state = State::default();
     step(&mut state, Op::AddUser(new_user("u", "p"))).expect("add");
     let limited = |id: &str, description: &str, exp: i64| Op::CreateToken {
+        user: "u".into(),
+        id: id.into(),
+        record: record(description, exp),
         max_tokens: Some(2),
-        ..create("u", id, description, exp)
     };
     // record(_, exp) is issued at exp - 10: "old" expired at 50, before the others' iat.
     assert_eq!(step(&mut state, limited("t0", "old", 50)), Ok(true));
