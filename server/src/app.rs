@@ -34,6 +34,17 @@ pub struct Config {
     pub max_life: Life,
     /// The forward headers `/api/v1alpha/auth` reads.
     pub forward_headers: ForwardHeaders,
+    /// The policy new tokens are held to (`--max-tokens-per-user`, `--require-scopes`).
+    pub policy: Policy,
+}
+
+/// The deployment's policy for new tokens, beside the maximum life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// The most unexpired tokens a user may hold; `None` for no limit.
+    pub max_tokens_per_user: Option<u32>,
+    /// Whether a new token must carry `jwt_token_endpoints`.
+    pub require_scopes: bool,
 }
 
 /// Everything a request may need, shared by all of them.

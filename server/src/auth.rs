@@ -268,6 +268,30 @@ pub struct Verified {
     fingerprint: String,
 }
 
+/// The Basic-authenticated user when the store marks them an administrator
+/// (`tokenlife user add --admin`): the admin endpoints.
+///
+/// # Errors
+///
+/// As [`basic`]; then `403 forbidden` for a user who is not an administrator.
+pub async fn admin(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
+    let username = basic(app, headers).await?;
+    let is_admin = app
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .any(|user| user.username == username && user.is_admin);
+    if !is_admin {
+        return Err(ApiError::new(
+            warp::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "This endpoint is for administrators only.",
+        ));
+    }
+    Ok(username)
+}
+
 /// The token of an `Authorization: Bearer TOKEN` header (trimmed; possibly empty, which
 /// verification then refuses), before any check of the token itself.
 ///

@@ -109,6 +109,14 @@ pub struct ServeArgs {
     /// The longest life a token may be given.
     #[arg(long, env = "TOKENLIFE_MAX_LIFE", default_value = "1 year")]
     pub max_life: String,
+    /// The most unexpired tokens one user may hold; a create beyond it is refused (400
+    /// too_many_tokens). Regenerating a token does not count. Unlimited when not given.
+    #[arg(long, env = "TOKENLIFE_MAX_TOKENS_PER_USER", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tokens_per_user: Option<u32>,
+    /// New tokens (created or regenerated) must carry jwt_token_endpoints; one without is
+    /// refused (400 scopes_required). In the environment: true/false, yes/no, 1/0.
+    #[arg(long, env = "TOKENLIFE_REQUIRE_SCOPES", value_parser = clap::builder::BoolishValueParser::new())]
+    pub require_scopes: bool,
     /// The issuer name put in every token.
     #[arg(long, env = "TOKENLIFE_ISSUER", default_value = "tokenlife")]
     pub issuer: String,
@@ -343,6 +351,10 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
             issuer: args.issuer,
             max_life,
             forward_headers: args.forward_headers,
+            policy: crate::app::Policy {
+                max_tokens_per_user: args.max_tokens_per_user,
+                require_scopes: args.require_scopes,
+            },
         },
         store: Arc::clone(&store),
         signer,

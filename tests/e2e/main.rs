@@ -2,6 +2,7 @@
 //! temporary data folder, driven over real HTTP. One integration test binary for the
 //! server crate (`cargo test -p tokenlife-server`).
 
+mod admin;
 mod api;
 mod caching;
 mod commands;

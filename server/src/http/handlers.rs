@@ -14,6 +14,7 @@ use crate::http::api_error::{
 };
 use crate::store::{Op, StoreError};
 
+pub mod admin;
 mod cache;
 mod forward;
 pub mod openapi;
@@ -26,7 +27,8 @@ pub const MAX_DESCRIPTION_CHARS: usize = 256;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Specter's answer for a blank or repeated description.
 const DESCRIPTION_TAKEN: &str = "Token description already exists or is blank";
-const TOKEN_NOT_FOUND: &str = "Token does not exist, make sure to enter correct token id";
+pub(crate) const TOKEN_NOT_FOUND: &str =
+    "Token does not exist, make sure to enter correct token id";
 
 /// A request body read up to [`MAX_BODY_BYTES`]; `Err` when it was longer or unreadable.
 pub type Body = Result<bytes::Bytes, BodyError>;
@@ -40,7 +42,7 @@ pub enum BodyError {
     Unreadable,
 }
 
-fn respond(result: Result<Response, ApiError>) -> Response {
+pub(crate) fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(ApiError::into_response)
 }
 
@@ -57,33 +59,19 @@ async fn create_token_inner(
     let username = auth::basic(app, headers).await?;
     let request = read_json(headers, body)?;
     let request = TokenRequest::from_json(&request, app.config.max_life)?;
-    let mut random = [0u8; 16];
-    getrandom::fill(&mut random)
-        .map_err(|err| ApiError::failure(Failure::Randomness(err.to_string())))?;
-    let id = TokenId::from_random_bytes(random);
-    let now = crate::clock::now_secs();
-    let mut claims = Claims::new(
+    require_scopes(app, request.endpoints.as_ref())?;
+    let issued = issue(
+        app,
         &username,
-        id,
         &request.description,
         request.life,
-        now,
-        &app.config.issuer,
-    )
-    .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
-    if let Some(endpoints) = request.endpoints {
-        claims = claims.with_endpoints(endpoints);
-    }
-    let token = app
-        .signer
-        .sign(&claims)
-        .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
-    let record = TokenRecord::new(&claims, &token);
-    let id = claims.jwt_token_id.clone();
+        request.endpoints,
+    )?;
     let op = Op::CreateToken {
         user: username,
-        id: id.clone(),
-        record,
+        id: issued.id.clone(),
+        record: issued.record.clone(),
+        max_tokens: app.config.policy.max_tokens_per_user,
     };
     match crate::http::metrics::timed_write(app.store.apply(op)).await {
         Ok(_) => crate::http::metrics::METRICS.token_created(),
@@ -93,21 +81,139 @@ async fn create_token_inner(
                 DESCRIPTION_TAKEN,
             ));
         }
+        Err(StoreError::TooManyTokens(max)) => {
+            return Err(ApiError::bad_request(
+                "too_many_tokens",
+                format!(
+                    "This server allows each user at most {max} unexpired token{} \
+                     (policy --max-tokens-per-user); delete one first.",
+                    if max == 1 { "" } else { "s" }
+                ),
+            ));
+        }
         Err(StoreError::UnknownUser) => {
             return Err(ApiError::unauthorized_basic("invalid_credentials"));
         }
         Err(err) => return Err(err.into()),
     }
-    Ok(json_response(
-        StatusCode::CREATED,
-        &json!({
-            "message": "Token generated",
-            "jwt_token_id": id,
-            "jwt_token": token,
-            "jwt_token_description": claims.jwt_token_description,
-            "jwt_token_life": claims.life(),
-        }),
-    ))
+    Ok(issued.answer("Token generated"))
+}
+
+/// A token just signed, with what the store keeps of it.
+struct Issued {
+    id: String,
+    token: String,
+    claims: Claims,
+    record: TokenRecord,
+}
+
+impl Issued {
+    /// The `201` of create and regenerate: the token, shown this once.
+    fn answer(&self, message: &str) -> Response {
+        json_response(
+            StatusCode::CREATED,
+            &json!({
+                "message": message,
+                "jwt_token_id": self.id,
+                "jwt_token": self.token,
+                "jwt_token_description": self.claims.jwt_token_description,
+                "jwt_token_life": self.claims.life(),
+            }),
+        )
+    }
+}
+
+/// Signs a new token of `username` from now on, with a fresh random id.
+fn issue(
+    app: &App,
+    username: &str,
+    description: &str,
+    life: Life,
+    endpoints: Option<Vec<String>>,
+) -> Result<Issued, ApiError> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random)
+        .map_err(|err| ApiError::failure(Failure::Randomness(err.to_string())))?;
+    let id = TokenId::from_random_bytes(random);
+    let now = crate::clock::now_secs();
+    let mut claims = Claims::new(username, id, description, life, now, &app.config.issuer)
+        .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
+    if let Some(endpoints) = endpoints {
+        claims = claims.with_endpoints(endpoints);
+    }
+    let token = app
+        .signer
+        .sign(&claims)
+        .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
+    let record = TokenRecord::new(&claims, &token);
+    Ok(Issued {
+        id: claims.jwt_token_id.clone(),
+        token,
+        claims,
+        record,
+    })
+}
+
+/// `400 scopes_required` when the server requires endpoint scopes (`--require-scopes`)
+/// and a new token would carry none.
+fn require_scopes(app: &App, endpoints: Option<&Vec<String>>) -> Result<(), ApiError> {
+    if app.config.policy.require_scopes && endpoints.is_none() {
+        return Err(ApiError::bad_request(
+            "scopes_required",
+            "This server requires every new token to carry jwt_token_endpoints \
+             (policy --require-scopes).",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1alpha/token/{id}/regenerate`: replaces one of the user's tokens by a new
+/// one with the same description, endpoints and life (from now on), revoking the old one
+/// at once, in one change of the store. Answered as create is: `201`, the token shown once.
+pub async fn regenerate_token(id: String, app: Arc<App>, headers: HeaderMap) -> Response {
+    respond(regenerate_token_inner(&app, &headers, id).await)
+}
+
+async fn regenerate_token_inner(
+    app: &App,
+    headers: &HeaderMap,
+    old: String,
+) -> Result<Response, ApiError> {
+    let username = auth::basic(app, headers).await?;
+    let record = app
+        .store
+        .token(&username, &old)
+        .await?
+        .ok_or_else(|| ApiError::not_found("token_not_found", TOKEN_NOT_FOUND))?;
+    let life = i64::try_from(record.jwt_token_life)
+        .map_err(|_| tokenlife_core::LifeError::Overflow)
+        .and_then(Life::from_secs)
+        .and_then(|life| life.at_most(app.config.max_life))
+        .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
+    require_scopes(app, record.jwt_token_endpoints.as_ref())?;
+    let issued = issue(
+        app,
+        &username,
+        &record.jwt_token_description,
+        life,
+        record.jwt_token_endpoints,
+    )?;
+    let op = Op::RegenerateToken {
+        user: username,
+        old,
+        id: issued.id.clone(),
+        record: issued.record.clone(),
+    };
+    match crate::http::metrics::timed_write(app.store.apply(op)).await {
+        Ok(true) => {
+            crate::http::metrics::METRICS.token_deleted();
+            crate::http::metrics::METRICS.token_created();
+            Ok(issued.answer("Token regenerated"))
+        }
+        // Deleted or regenerated meanwhile.
+        Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// A validated token request.

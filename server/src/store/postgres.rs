@@ -360,7 +360,12 @@ impl PgStore {
         // Token creates and deletes, the busy changes, are committed in groups; the rest
         // one by one on a pooled connection.
         match op {
-            Op::CreateToken { user, id, record } => {
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens: None,
+            } => {
                 self.committer
                     .apply(Change::Create { user, id, record })
                     .await
@@ -368,6 +373,8 @@ impl PgStore {
             Op::DeleteToken { user, id, now } => {
                 self.committer.apply(Change::Delete { user, id, now }).await
             }
+            // A create under a limit counts the user's tokens under their row's lock,
+            // in its own transaction (see apply_alone).
             op => self.apply_alone(op).await,
         }
     }
@@ -376,10 +383,71 @@ impl PgStore {
         let mut client = self.client().await?;
         match op {
             // Not reached (apply_op takes them), but answered the same way.
-            Op::CreateToken { user, id, record } => {
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens: None,
+            } => {
                 drop(client);
                 let change = Change::Create { user, id, record };
                 self.committer.apply(change).await
+            }
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens: Some(max),
+            } => {
+                // The user's row lock makes racing creates of one user (on any server)
+                // take turns, so each counts the ones committed before it.
+                let tx = client.transaction().await.map_err(db_error)?;
+                lock_user(&tx, &user).await?;
+                let held: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM tokens WHERE username = $1 AND exp > $2",
+                        &[&user, &record.iat],
+                    )
+                    .await
+                    .map_err(db_error)?
+                    .get(0);
+                if held >= i64::from(max) {
+                    return Err(StoreError::TooManyTokens(max));
+                }
+                commit::insert_one(&tx, &user, &id, &record, "")
+                    .await
+                    .map_err(token_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
+            }
+            Op::RegenerateToken {
+                user,
+                old,
+                id,
+                record,
+            } => {
+                // One transaction: the old token is revoked and the new one stored, or
+                // neither.
+                let tx = client.transaction().await.map_err(db_error)?;
+                let gone = tx
+                    .query_opt(
+                        "WITH gone AS (DELETE FROM tokens WHERE id = $1 AND username = $2 \
+                         RETURNING id, exp), \
+                         kept AS (INSERT INTO revoked (id, exp) SELECT id, exp FROM gone \
+                         WHERE exp > $3 ON CONFLICT (id) DO UPDATE SET exp = EXCLUDED.exp) \
+                         SELECT id FROM gone",
+                        &[&old, &user, &record.iat],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if gone.is_none() {
+                    return Ok(false);
+                }
+                commit::insert_one(&tx, &user, &id, &record, "")
+                    .await
+                    .map_err(token_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
             }
             Op::DeleteToken { user, id, now } => {
                 drop(client);
@@ -632,6 +700,18 @@ impl Store for PgStore {
 
     fn tokens(&self, username: &str) -> StoreFuture<'_, Vec<(String, TokenRecord)>> {
         timed(self.tokens_of(username.to_owned()))
+    }
+
+    fn all_tokens(&self) -> StoreFuture<'_, Vec<(String, String, TokenRecord)>> {
+        timed(async move {
+            let sql =
+                format!("SELECT username, id, {TOKEN_COLUMNS} FROM tokens ORDER BY username, id");
+            let rows = self.query(&sql, &[]).await?;
+            Ok(rows
+                .iter()
+                .map(|row| (row.get(0), row.get(1), token_record(row, 2)))
+                .collect())
+        })
     }
 
     fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>> {
@@ -905,6 +985,19 @@ const FORGET_FAILURES: &str = "DELETE FROM sign_in_failures \
 fn one_in_64() -> bool {
     let mut dice = [0u8; 1];
     getrandom::fill(&mut dice).is_ok() && dice[0] < 4
+}
+
+/// Locks the row of `username` until the end of `tx`; [`StoreError::UnknownUser`] when
+/// there is none.
+async fn lock_user(tx: &tokio_postgres::Transaction<'_>, username: &str) -> Result<(), StoreError> {
+    tx.query_opt(
+        "SELECT 1 FROM users WHERE username = $1 FOR UPDATE",
+        &[&username],
+    )
+    .await
+    .map_err(db_error)?
+    .map(drop)
+    .ok_or(StoreError::UnknownUser)
 }
 
 /// A token record from the columns of [`TOKEN_COLUMNS`] starting at `at`.

@@ -70,6 +70,7 @@ async fn two_stores_see_each_other_through_appends_and_compactions() {
         user: "u".into(),
         id: id.into(),
         record: record(description, far()),
+        max_tokens: None,
     };
     assert!(b.apply(create("from-b", "new")).await.expect("create"));
     assert!(a.token("u", "from-b").await.expect("token").is_some());
@@ -152,6 +153,7 @@ async fn a_torn_last_line_is_cut_off_and_the_rest_kept() {
             user: "u".into(),
             id: "y".into(),
             record: record("d", far()),
+            max_tokens: None,
         })
         .await
         .expect("create");
@@ -188,6 +190,7 @@ async fn removing_a_user_revokes_their_live_tokens() {
             user: "u".into(),
             id: id.into(),
             record: record(id, exp),
+            max_tokens: None,
         };
         store.apply(op).await.expect("create");
     }
@@ -232,6 +235,7 @@ async fn a_dead_writers_torn_line_is_cut_before_another_process_appends() {
         user: "u".into(),
         id: "after".into(),
         record: record("d", far()),
+        max_tokens: None,
     };
     a.apply(op).await.expect("create");
     a.close();
@@ -248,6 +252,7 @@ async fn an_unfinished_compaction_loses_nothing() {
         user: "u".into(),
         id: "old".into(),
         record: record("a", far()),
+        max_tokens: None,
     };
     store.apply(op).await.expect("create");
     store.close();
@@ -259,6 +264,7 @@ async fn an_unfinished_compaction_loses_nothing() {
         user: "u".into(),
         id: "new".into(),
         record: record("b", far()),
+        max_tokens: None,
     };
     store.apply(op).await.expect("create");
     store
@@ -301,6 +307,7 @@ async fn two_writers_with_many_compactions_lose_nothing() {
                             user: "u".into(),
                             id: id.clone(),
                             record: record(&id, far()),
+                            max_tokens: None,
                         };
                         let store = Arc::clone(&store);
                         tokio::spawn(async move { store.apply(op).await })

@@ -332,7 +332,7 @@ async fn commit_one(pool: &Pool, change: &Change) -> Result<bool, StoreError> {
 
 /// Inserts one token row; `conflict` is appended to the statement. True when a row was
 /// inserted.
-async fn insert_one(
+pub(super) async fn insert_one(
     client: &impl GenericClient,
     user: &str,
     id: &str,
