@@ -8,12 +8,14 @@ use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
 use crate::app::App;
+use crate::audit::{Event, Kind};
 use crate::auth;
 use crate::http::api_error::{
     ApiError, Failure, json_bytes, json_response, payload_too_large, unsupported_media_type,
 };
 use crate::store::{Op, StoreError};
 
+pub mod audit;
 mod cache;
 mod forward;
 pub mod openapi;
@@ -80,13 +82,17 @@ async fn create_token_inner(
         .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
     let record = TokenRecord::new(&claims, &token);
     let id = claims.jwt_token_id.clone();
+    let target = Event::token_target(&username, &id);
     let op = Op::CreateToken {
-        user: username,
+        user: username.clone(),
         id: id.clone(),
         record,
     };
     match crate::http::metrics::timed_write(app.store.apply(op)).await {
-        Ok(_) => crate::http::metrics::METRICS.token_created(),
+        Ok(_) => {
+            crate::http::metrics::METRICS.token_created();
+            app.audit.event(Kind::TokenCreated, &username, target);
+        }
         Err(StoreError::DuplicateDescription) => {
             return Err(ApiError::bad_request(
                 "duplicate_description",
@@ -402,14 +408,16 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
     respond(
         async {
             let username = auth::basic(&app, &headers).await?;
+            let target = Event::token_target(&username, &id);
             let op = Op::DeleteToken {
-                user: username,
+                user: username.clone(),
                 id,
                 now: crate::clock::now_secs(),
             };
             match crate::http::metrics::timed_write(app.store.apply(op)).await {
                 Ok(true) => {
                     crate::http::metrics::METRICS.token_deleted();
+                    app.audit.event(Kind::TokenDeleted, &username, target);
                     Ok(json_response(
                         StatusCode::OK,
                         &json!({ "message": "Token deleted" }),
