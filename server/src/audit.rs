@@ -9,7 +9,7 @@
 //!
 //! ```ignore
 //! app.audit.record(Event::new(Kind::TokenCreated, &user, Event::token_target(&user, &id),
-//!     audit::client_addr(), crate::clock::now_secs()));
+//!     audit::client_addr(), crate::clock::now()));
 //! ```
 
 use std::net::IpAddr;
@@ -113,7 +113,7 @@ impl Audit {
             actor,
             target,
             client_addr(),
-            crate::clock::now_secs(),
+            crate::clock::now(),
         ));
     }
 

@@ -3,6 +3,7 @@
 //! server crate (`cargo test -p tokenlife-server`).
 
 mod api;
+mod audit;
 mod caching;
 mod commands;
 mod deploy;

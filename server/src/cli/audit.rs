@@ -109,7 +109,7 @@ fn quoted(text: &str) -> String {
 ///
 /// When the trail cannot be written: the change is made, and the message says so.
 pub async fn cli_event(log: &dyn AuditLog, kind: Kind, target: &str) -> Result<(), String> {
-    let event = Event::new(kind, CLI_ACTOR, target, None, crate::clock::now_secs());
+    let event = Event::new(kind, CLI_ACTOR, target, None, crate::clock::now());
     log.append(vec![event])
         .await
         .map_err(|err| format!("done, but the audit trail could not be written: {err}"))

@@ -97,7 +97,8 @@ impl Kind {
 /// failed sign-in tried, or `cli` for the commands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    /// Unique and fixed: 16 hexadecimal digits, random. With `time` it orders the trail.
+    /// Unique and fixed: 16 hexadecimal digits, the first 5 the microseconds within the
+    /// second, the rest random. With `time` it orders the trail.
     pub id: String,
     /// When, Unix seconds.
     pub time: i64,
@@ -115,17 +116,21 @@ pub struct Event {
 pub const CLI_ACTOR: &str = "cli";
 
 impl Event {
-    /// An event of `kind` at `now` (Unix seconds), with a new random id.
+    /// An event of `kind` at `now` (Unix seconds with a fraction, as
+    /// `crate::clock::now()`), with a new id.
     pub fn new(
         kind: Kind,
         actor: impl Into<String>,
         target: impl Into<String>,
         addr: Option<std::net::IpAddr>,
-        now: i64,
+        now: f64,
     ) -> Event {
+        let time = now.floor();
+        // Within 0..1_000_000, so five hexadecimal digits.
+        let micros = ((now - time) * 1e6).clamp(0.0, 999_999.0) as u32;
         Event {
-            id: new_id(),
-            time: now,
+            id: format!("{micros:05x}{}", random_hex()),
+            time: time as i64,
             kind,
             actor: actor.into(),
             target: target.into(),
@@ -164,16 +169,17 @@ impl Event {
     }
 }
 
-/// 16 hexadecimal digits from the OS generator; from a process counter and the address of
-/// a stack value only if the generator fails.
-fn new_id() -> String {
+/// 11 hexadecimal digits from the OS generator; from the process id and a counter only if
+/// the generator fails.
+fn random_hex() -> String {
     let mut bytes = [0u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        bytes = (n ^ (std::process::id() as u64) << 32).to_be_bytes();
+        bytes = (n ^ (u64::from(std::process::id()) << 24)).to_be_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let n = u64::from_be_bytes(bytes) & ((1 << 44) - 1);
+    format!("{n:011x}")
 }
 
 /// Where a page of the trail starts: after the event of this time and id (older ones
