@@ -31,15 +31,23 @@ impl AuditLog for PgAudit {
             if events.is_empty() {
                 return Ok(());
             }
-            let mut columns: (Vec<String>, Vec<i64>, Vec<&str>, Vec<String>, Vec<String>) =
-                Default::default();
-            let mut addrs: Vec<Option<String>> = Vec::with_capacity(events.len());
+            let n = events.len();
+            let (mut ids, mut times, mut kinds) = (
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+            );
+            let (mut actors, mut targets, mut addrs) = (
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+            );
             for event in events {
-                columns.0.push(event.id);
-                columns.1.push(event.time);
-                columns.2.push(event.kind.as_str());
-                columns.3.push(event.actor);
-                columns.4.push(event.target);
+                ids.push(event.id);
+                times.push(event.time);
+                kinds.push(event.kind.as_str());
+                actors.push(event.actor);
+                targets.push(event.target);
                 addrs.push(event.addr);
             }
             let client = self.store.client().await?;
@@ -48,9 +56,7 @@ impl AuditLog for PgAudit {
                     "INSERT INTO audit_log (id, time, kind, actor, target, addr) \
                      SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], \
                      $5::text[], $6::text[]) ON CONFLICT (id) DO NOTHING",
-                    &[
-                        &columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &addrs,
-                    ],
+                    &[&ids, &times, &kinds, &actors, &targets, &addrs],
                 )
                 .await
                 .map_err(db_error)?;
