@@ -67,9 +67,11 @@ pub struct Audit {
 impl Audit {
     /// Starts the writer of `log` on the current runtime; `retention` is how long events
     /// are kept (`None`: for ever).
-    pub fn start(log: Arc<dyn AuditLog>, retention: Option<Duration>) -> Audit {
+    /// `linger` is how long the first event of a batch may wait for more before the batch
+    /// is written (zero: written at once); a read or a stop cuts it short.
+    pub fn start(log: Arc<dyn AuditLog>, retention: Option<Duration>, linger: Duration) -> Audit {
         let (queue, received) = mpsc::channel(QUEUE);
-        tokio::spawn(write(Arc::clone(&log), received, retention));
+        tokio::spawn(write(Arc::clone(&log), received, retention, linger));
         Audit {
             queue,
             dropped: AtomicU64::new(0),
@@ -132,6 +134,7 @@ async fn write(
     log: Arc<dyn AuditLog>,
     mut received: mpsc::Receiver<Message>,
     retention: Option<Duration>,
+    linger: Duration,
 ) {
     let mut ticks = tokio::time::interval(RETENTION_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -142,6 +145,9 @@ async fn write(
             count = received.recv_many(&mut messages, BATCH) => {
                 if count == 0 {
                     break;
+                }
+                if !linger.is_zero() {
+                    gather(&mut received, &mut messages, linger).await;
                 }
                 let mut batch = Vec::with_capacity(messages.len());
                 let (mut syncs, mut flushes) = (Vec::new(), Vec::new());
@@ -173,6 +179,24 @@ async fn write(
     // Anything sent after the flush was asked for is not waited for.
     received.close();
     log.close();
+}
+
+/// Receives more messages for up to `linger`, until one asks for a write (a read or a
+/// stop) or the batch is full.
+async fn gather(
+    received: &mut mpsc::Receiver<Message>,
+    messages: &mut Vec<Message>,
+    linger: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + linger;
+    let asks_write = |m: &Message| matches!(m, Message::Sync(_) | Message::Flush(_));
+    while !messages.iter().any(asks_write) && messages.len() < BATCH {
+        let room = BATCH - messages.len();
+        match tokio::time::timeout_at(deadline, received.recv_many(messages, room)).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
 }
 
 /// Appends a batch, trying again every second while the store fails (a database

@@ -172,6 +172,10 @@ pub struct ServeArgs {
     /// audit.1.jsonl, the older ones moving up); not used by the PostgreSQL store.
     #[arg(long, env = "TOKENLIFE_AUDIT_ROTATE_BYTES", default_value_t = crate::store::audit::json::DEFAULT_ROTATE_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
     pub audit_rotate_bytes: u64,
+    /// How long an audit event may wait for others to be written with it (0: at once).
+    /// Hidden: for tests of the flush at shutdown, and for busy servers.
+    #[arg(long, hide = true, env = "TOKENLIFE_AUDIT_LINGER", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub audit_linger: Duration,
 }
 
 impl ServeArgs {
@@ -365,7 +369,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         passwords,
         verified: auth::VerifiedTokens::default(),
         specter: auth::SpecterKey::default(),
-        audit: crate::audit::Audit::start(audit_log, Some(args.audit_retention)),
+        audit: crate::audit::Audit::start(audit_log, Some(args.audit_retention), args.audit_linger),
     });
     let audit_writer = Arc::clone(&app);
     let file_limit = match crate::http::listener::raise_file_limit() {

@@ -453,7 +453,9 @@ fn sigterm_loses_no_event_recorded_before_it() {
     let data = TempDir::new("audit-sigterm");
     let dir = data.join("data");
     with_users(&dir, &[]);
-    let server = Server::start(&dir, &[]);
+    // Events wait up to a minute to be written with others: only the flush at the stop
+    // writes them before the process exits.
+    let server = Server::start(&dir, &["--audit-linger", "60s"]);
     let client = server.client();
     let admin = basic(ADMIN, ADMIN_PASSWORD);
     for n in 0..40 {
