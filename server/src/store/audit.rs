@@ -269,3 +269,57 @@ pub async fn open(location: &Location<'_>, rotate_bytes: u64) -> Result<Arc<dyn 
         Location::Database(url) => Ok(Arc::new(PgAudit::open(url).await?)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_read_back_by_name() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert_eq!(Kind::parse("token"), None);
+    }
+
+    #[test]
+    fn a_cursor_reads_back_and_refuses_other_text() {
+        let event = Event::new(Kind::TokenCreated, "a", "a/id", None, 1_700_000_000.25);
+        assert_eq!(event.time, 1_700_000_000);
+        assert!(event.id.starts_with("3d090"), "250000 µs: {}", event.id);
+        let cursor = event.cursor();
+        assert_eq!(Cursor::parse(&cursor.to_string()), Some(cursor));
+        for bad in [
+            "",
+            "1",
+            "x.0123456789abcdef",
+            "1.0123",
+            "1.0123456789abcdeg",
+            "1.0123456789abcdef0",
+        ] {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_event_concerns_its_actor_target_and_token_owner() {
+        let token = Event::new(Kind::TokenDeleted, "root", "a/b/ID", None, 0.0);
+        assert!(token.concerns("a/b") && token.concerns("root"));
+        assert!(!token.concerns("a") && !token.concerns("b"));
+        let user = Event::new(Kind::UserRemoved, CLI_ACTOR, "a/b", None, 0.0);
+        assert!(user.concerns("a/b") && !user.concerns("a"));
+        let query = Query {
+            user: Some("a/b".into()),
+            since: Some(0),
+            before: Some(Cursor {
+                time: 1,
+                id: "0".repeat(16),
+            }),
+            limit: 10,
+        };
+        assert!(query.matches(&token));
+        assert!(!query.matches(&Event::new(Kind::SignInFailed, "c", "c", None, 0.0)));
+    }
+}
