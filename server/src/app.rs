@@ -63,6 +63,8 @@ pub struct App {
     pub verified: VerifiedTokens,
     /// Specter's key, verifying the tokens an import brought (`import-specter`).
     pub specter: SpecterKey,
+    /// The audit trail's writer: `app.audit.event(kind, actor, target)`.
+    pub audit: crate::audit::Audit,
 }
 
 impl App {

@@ -13,6 +13,7 @@ use tokenlife_core::{Claims, VerifyOptions};
 use warp::http::{HeaderMap, HeaderValue};
 
 use crate::app::App;
+use crate::audit::Kind;
 use crate::http::api_error::ApiError;
 use crate::store::PasswordRecord;
 use crate::store::throttle::{LocalThrottle, Standing, Throttle};
@@ -180,6 +181,7 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         match standing? {
             Standing::Locked(locked) => {
                 crate::http::metrics::METRICS.sign_in_throttled();
+                app.audit.event(Kind::SignInThrottled, username, username);
                 return Err(ApiError::too_many_attempts(locked.retry_after));
             }
             Standing::Failing => forget_failures(throttle, username).await,
@@ -189,6 +191,7 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     }
     throttle.begin(username, now_ms).await?.map_err(|locked| {
         crate::http::metrics::METRICS.sign_in_throttled();
+        app.audit.event(Kind::SignInThrottled, username, username);
         ApiError::too_many_attempts(locked.retry_after)
     })?;
     let checked = record.clone().unwrap_or_else(|| dummy_record().clone());
@@ -211,6 +214,7 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         // The failure was counted when the attempt began.
         _ => {
             crate::http::metrics::METRICS.sign_in_failed();
+            app.audit.event(Kind::SignInFailed, username, username);
             Err(ApiError::unauthorized_basic("invalid_credentials"))
         }
     }
@@ -332,6 +336,7 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
             if tokenlife_core::expiry_status(known.claims.exp, now, 0)
                 == tokenlife_core::ExpiryStatus::Expired
             {
+                audit_token(app, Kind::TokenUsedAfterExpiry, &known.claims);
                 return Err(ApiError::unauthorized_bearer(
                     "token_expired",
                     Some("the token has expired"),
@@ -348,14 +353,20 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
             let options = VerifyOptions::at(now).issuer(&app.config.issuer);
             let claims = match app.verifier.verify(token, &options) {
                 Ok(claims) => claims,
-                Err(err) if err.code() == "expired" => return Err(expired()),
+                Err(err) if err.code() == "expired" => {
+                    audit_expired(app, token, now);
+                    return Err(expired());
+                }
                 // Not one of ours: perhaps one Specter issued, under the key an import kept.
                 // Its claims have no `iss`; its record and fingerprint are checked below,
                 // as for every token.
                 Err(err) => match app.specter.verifier(app.store.as_ref(), now).await? {
                     Some(specter) => match specter.verify(token, &VerifyOptions::at(now)) {
                         Ok(claims) => claims,
-                        Err(legacy) if legacy.code() == "expired" => return Err(expired()),
+                        Err(legacy) if legacy.code() == "expired" => {
+                            audit_expired(app, token, now);
+                            return Err(expired());
+                        }
                         Err(_) => return Err(invalid(err)),
                     },
                     None => return Err(invalid(err)),
@@ -386,6 +397,7 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
                 .is_revoked(&claims.jwt_token_id, crate::clock::now_secs())
                 .await?;
             if revoked {
+                audit_token(app, Kind::TokenUsedAfterRevocation, claims);
                 Err(ApiError::unauthorized_bearer(
                     "token_revoked",
                     Some("the token has been revoked"),
@@ -397,6 +409,22 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
                 ))
             }
         }
+    }
+}
+
+/// Records a refused use of the token of `claims` (revoked or expired).
+fn audit_token(app: &App, kind: Kind, claims: &Claims) {
+    let target = crate::audit::Event::token_target(&claims.username, &claims.jwt_token_id);
+    app.audit.event(kind, &claims.username, target);
+}
+
+/// Records the use of a token that expired. Its signature was checked before its expiry
+/// (core's order), so its claims are read without checking it again.
+fn audit_expired(app: &App, token: &str, now: f64) {
+    if let Ok(seen) = tokenlife_core::inspect(token, now, 0) {
+        let target = crate::audit::Event::token_target(&seen.username, &seen.jwt_token_id);
+        app.audit
+            .event(Kind::TokenUsedAfterExpiry, &seen.username, target);
     }
 }
 

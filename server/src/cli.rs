@@ -19,6 +19,7 @@ use crate::secrets::Algorithm;
 use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
 use crate::{auth, routes, secrets};
 
+mod audit;
 mod health;
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
@@ -80,6 +81,9 @@ pub enum Command {
     /// Check that a server answers: exit 0 on a 200 from URL, else 1 with one line saying
     /// why (for container health checks, which have no curl).
     Health(health::HealthArgs),
+    /// Show the audit trail, newest first, one line per event: time, kind, actor, target,
+    /// client address.
+    Audit(audit::AuditArgs),
     /// Benchmarks only: add COUNT synthetic token records to USER (created if missing,
     /// password from standard input).
     #[command(hide = true)]
@@ -168,6 +172,18 @@ pub struct ServeArgs {
     /// that they are not exposed with it; off when not given.
     #[arg(long, env = "TOKENLIFE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// How long the audit trail keeps events; older ones are dropped when the server
+    /// starts and every hour.
+    #[arg(long, env = "TOKENLIFE_AUDIT_RETENTION", default_value = "90d", value_parser = parse_duration)]
+    pub audit_retention: Duration,
+    /// The size in bytes past which the data folder's audit.jsonl is rotated (to
+    /// audit.1.jsonl, the older ones moving up); not used by the PostgreSQL store.
+    #[arg(long, env = "TOKENLIFE_AUDIT_ROTATE_BYTES", default_value_t = crate::store::audit::json::DEFAULT_ROTATE_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_rotate_bytes: u64,
+    /// How long an audit event may wait for others to be written with it (0: at once).
+    /// Hidden: for tests of the flush at shutdown, and for busy servers.
+    #[arg(long, hide = true, env = "TOKENLIFE_AUDIT_LINGER", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub audit_linger: Duration,
 }
 
 impl ServeArgs {
@@ -257,6 +273,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Command::Migrate { from, to, merge } => migrate(&from, &to, merge).await,
             Command::Seed { user, count } => seed(&location, &user, count).await,
             Command::Health(args) => health::check(&args).await,
+            Command::Audit(args) => audit::show(&location.store(), &args).await,
         }
     })
 }
@@ -317,6 +334,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         .transpose()?;
     let store = open(location).await?;
     checkpoint(store.as_ref()).await?;
+    let audit_log = crate::store::audit::open(&location.store(), args.audit_rotate_bytes).await?;
     let alg = match args.alg {
         AlgArg::Hs256 => Algorithm::Hs256,
         AlgArg::EdDsa => Algorithm::EdDsa,
@@ -340,6 +358,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         if store.apply(op).await.map_err(|err| err.to_string())? {
             // A new folder holds a complete users.json from its first start on.
             checkpoint(store.as_ref()).await?;
+            audit::cli_event(audit_log.as_ref(), crate::audit::Kind::UserAdded, "admin").await?;
             println!("admin password: {password}");
         }
     }
@@ -362,7 +381,9 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         passwords,
         verified: auth::VerifiedTokens::default(),
         specter: auth::SpecterKey::default(),
+        audit: crate::audit::Audit::start(audit_log, Some(args.audit_retention), args.audit_linger),
     });
+    let audit_writer = Arc::clone(&app);
     let file_limit = match crate::http::listener::raise_file_limit() {
         Ok(limit) => limit,
         Err(err) => {
@@ -426,6 +447,13 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         let _ = task.await;
     }
     tracing::info!("stopped accepting; finishing the writes in flight");
+    // The audit events of every answered request, before the store closes.
+    if tokio::time::timeout(AUDIT_FLUSH_WAIT, audit_writer.audit.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::error!("the audit trail could not be written before the stop");
+    }
     store.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
     // reads the folder next (a person, a backup, `tokenlife migrate`).
@@ -434,6 +462,9 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|err| err.to_string())
 }
+
+/// The longest a stopping server waits for the audit trail's last writes.
+const AUDIT_FLUSH_WAIT: Duration = Duration::from_secs(30);
 
 /// Serves `GET /metrics` on `at` (its own listener and limits, the API's timeouts) until
 /// told to stop; prints `metrics on http://ADDR`.
@@ -500,6 +531,20 @@ async fn shutdown_signal(mut signals: Signals) {
 
 async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
     let store = open(location).await?;
+    let log = match command {
+        UserCommand::List => None,
+        _ => Some(
+            crate::store::audit::open(
+                &location.store(),
+                crate::store::audit::json::DEFAULT_ROTATE_BYTES,
+            )
+            .await?,
+        ),
+    };
+    let audit_event = async |kind, username: &str| match &log {
+        Some(log) => audit::cli_event(log.as_ref(), kind, username).await,
+        None => Ok(()),
+    };
     let result = match command {
         UserCommand::Add { username, admin } => {
             check_username(&username)?;
@@ -514,6 +559,7 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
                 .await
                 .map_err(|err| user_error(err, &username))?;
             println!("added user {username}");
+            audit_event(crate::audit::Kind::UserAdded, &username).await?;
             Ok(())
         }
         UserCommand::Passwd { username } => {
@@ -535,6 +581,7 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
                 .await
                 .map_err(|err| user_error(err, &username))?;
             println!("changed the password of {username}");
+            audit_event(crate::audit::Kind::PasswordChanged, &username).await?;
             Ok(())
         }
         UserCommand::Remove { username } => {
@@ -546,6 +593,7 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
                 .await
                 .map_err(|err| user_error(err, &username))?;
             println!("removed user {username}");
+            audit_event(crate::audit::Kind::UserRemoved, &username).await?;
             Ok(())
         }
         UserCommand::List => {
@@ -557,6 +605,9 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
         }
     };
     store.close();
+    if let Some(log) = log {
+        log.close();
+    }
     result
 }
 

@@ -14,6 +14,7 @@ use warp::Filter;
 use warp::http::Method;
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -104,6 +105,12 @@ pub fn routes(
         .and(with_app.clone())
         .and(headers)
         .then(handlers::jwks);
+    let audit = warp::path!("api" / "v1alpha" / "audit")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(headers)
+        .and(warp::query::<Vec<(String, String)>>())
+        .then(handlers::audit::list);
     let openapi = warp::path!("api" / "v1alpha" / "openapi.json")
         .and(warp::get())
         .and(headers)
@@ -143,6 +150,8 @@ pub fn routes(
         .or(readyness)
         .unify()
         .or(openapi)
+        .unify()
+        .or(audit)
         .unify();
     layers(api, dirs)
 }

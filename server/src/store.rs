@@ -10,6 +10,7 @@ use tokenlife_core::TokenRecord;
 
 use throttle::Throttle;
 
+pub mod audit;
 pub(crate) mod json;
 pub mod keys;
 mod postgres;

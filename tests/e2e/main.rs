@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod caching;
 mod commands;
 mod deploy;

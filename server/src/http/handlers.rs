@@ -8,6 +8,7 @@ use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
 use crate::app::App;
+use crate::audit::{Event, Kind};
 use crate::auth;
 use crate::http::api_error::{
     ApiError, Failure, json_bytes, json_response, payload_too_large, unsupported_media_type,
@@ -15,6 +16,7 @@ use crate::http::api_error::{
 use crate::store::{Op, StoreError};
 
 pub mod admin;
+pub mod audit;
 mod cache;
 mod forward;
 pub mod openapi;
@@ -67,14 +69,18 @@ async fn create_token_inner(
         request.life,
         request.endpoints,
     )?;
+    let target = Event::token_target(&username, &issued.id);
     let op = Op::CreateToken {
-        user: username,
+        user: username.clone(),
         id: issued.id.clone(),
         record: issued.record.clone(),
         max_tokens: app.config.policy.max_tokens_per_user,
     };
     match crate::http::metrics::timed_write(app.store.apply(op)).await {
-        Ok(_) => crate::http::metrics::METRICS.token_created(),
+        Ok(_) => {
+            crate::http::metrics::METRICS.token_created();
+            app.audit.event(Kind::TokenCreated, &username, target);
+        }
         Err(StoreError::DuplicateDescription) => {
             return Err(ApiError::bad_request(
                 "duplicate_description",
@@ -198,8 +204,10 @@ async fn regenerate_token_inner(
         life,
         record.jwt_token_endpoints,
     )?;
+    // The target names the old token: the new one's id is in the answer, shown once.
+    let target = Event::token_target(&username, &old);
     let op = Op::RegenerateToken {
-        user: username,
+        user: username.clone(),
         old,
         id: issued.id.clone(),
         record: issued.record.clone(),
@@ -208,6 +216,7 @@ async fn regenerate_token_inner(
         Ok(true) => {
             crate::http::metrics::METRICS.token_deleted();
             crate::http::metrics::METRICS.token_created();
+            app.audit.event(Kind::TokenRegenerated, &username, target);
             Ok(issued.answer("Token regenerated"))
         }
         // Deleted or regenerated meanwhile.
@@ -508,14 +517,16 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
     respond(
         async {
             let username = auth::basic(&app, &headers).await?;
+            let target = Event::token_target(&username, &id);
             let op = Op::DeleteToken {
-                user: username,
+                user: username.clone(),
                 id,
                 now: crate::clock::now_secs(),
             };
             match crate::http::metrics::timed_write(app.store.apply(op)).await {
                 Ok(true) => {
                     crate::http::metrics::METRICS.token_deleted();
+                    app.audit.event(Kind::TokenDeleted, &username, target);
                     Ok(json_response(
                         StatusCode::OK,
                         &json!({ "message": "Token deleted" }),

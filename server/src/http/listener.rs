@@ -247,8 +247,10 @@ async fn serve_connection<S: Service>(
         registry,
         id: conn.id,
     };
+    // The client address each request is served with (`crate::audit::client_addr`).
+    let peer = stream.peer_addr().ok().map(|addr| addr.ip());
     let Some(acceptor) = tls else {
-        return serve_http(stream, service, conn, limits, stop).await;
+        return serve_http(stream, service, conn, limits, stop, peer).await;
     };
     // The handshake has the time a head has, from the accept.
     let deadline = conn.deadline(&limits).unwrap_or_else(Instant::now);
@@ -271,7 +273,7 @@ async fn serve_connection<S: Service>(
         }
         _ = stop.changed() => return,
     };
-    serve_http(stream, service, conn, limits, stop).await;
+    serve_http(stream, service, conn, limits, stop, peer).await;
 }
 
 /// The TLS handshake; a client that sends plain HTTP instead is answered `400`.
@@ -327,6 +329,7 @@ async fn serve_http<S, IO>(
     conn: Arc<Conn>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
+    peer: Option<std::net::IpAddr>,
 ) where
     S: Service,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -340,7 +343,7 @@ async fn serve_http<S, IO>(
         hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let guard = InFlight::start(&conn);
             let request = request.map(|body| RequestBody::new(body, limits.header_timeout));
-            let answer = service.call(request);
+            let answer = crate::audit::with_client(peer, service.call(request));
             async move {
                 let response = answer.await?;
                 Ok::<_, S::Error>(response.map(|body| Guarded {

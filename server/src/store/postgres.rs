@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "specter",
         include_str!("../../migrations/0002_specter.sql"),
     ),
+    (5, "audit", include_str!("../../migrations/0005_audit.sql")),
 ];
 
 /// The advisory lock key of migrations ("tokenlif" in ASCII).
@@ -230,7 +231,7 @@ impl PgStore {
         Ok(differing)
     }
 
-    async fn client(&self) -> Result<Object, StoreError> {
+    pub(crate) async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(|err| {
             StoreError::Io(format!("cannot reach the database: {}", with_causes(&err)))
         })
@@ -1036,7 +1037,7 @@ fn parse_password(text: &str) -> Result<PasswordRecord, StoreError> {
 }
 
 /// A database failure: the database is away, or refused a statement.
-fn db_error(err: tokio_postgres::Error) -> StoreError {
+pub(crate) fn db_error(err: tokio_postgres::Error) -> StoreError {
     StoreError::Io(format!("database: {}", with_causes(&err)))
 }
 

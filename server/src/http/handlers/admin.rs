@@ -11,6 +11,7 @@ use warp::reply::Response;
 
 use super::{TOKEN_NOT_FOUND, respond};
 use crate::app::App;
+use crate::audit::{Event, Kind};
 use crate::auth;
 use crate::http::api_error::{ApiError, json_response};
 use crate::store::Op;
@@ -91,7 +92,8 @@ pub async fn list_tokens(
 pub async fn delete_token(user: String, id: String, app: Arc<App>, headers: HeaderMap) -> Response {
     respond(
         async {
-            auth::admin(&app, &headers).await?;
+            let admin = auth::admin(&app, &headers).await?;
+            let target = Event::token_target(&user, &id);
             let op = Op::DeleteToken {
                 user,
                 id,
@@ -100,6 +102,8 @@ pub async fn delete_token(user: String, id: String, app: Arc<App>, headers: Head
             match crate::http::metrics::timed_write(app.store.apply(op)).await {
                 Ok(true) => {
                     crate::http::metrics::METRICS.token_deleted();
+                    // The administrator is the actor; the target names the owner.
+                    app.audit.event(Kind::TokenDeleted, &admin, target);
                     Ok(json_response(
                         StatusCode::OK,
                         &json!({ "message": "Token deleted" }),
