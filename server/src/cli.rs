@@ -20,6 +20,7 @@ use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
 use crate::{auth, routes, secrets};
 
 mod health;
+mod keys;
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
 #[derive(Debug, Parser)]
@@ -50,6 +51,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Rotate, list and retire the signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Import the users and tokens of a Specter Desktop users.json.
     ImportSpecter {
         /// The Specter users.json.
@@ -241,6 +245,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
             Command::Serve(args) => serve(&location, *args).await,
             Command::User(command) => user(&location, command).await,
+            Command::Keys(command) => {
+                let store = open(&location).await?;
+                let result = keys::run(store.as_ref(), command).await;
+                store.close();
+                result
+            }
             Command::ImportSpecter {
                 path,
                 specter_secret_key_file,
@@ -313,8 +323,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         AlgArg::Hs256 => Algorithm::Hs256,
         AlgArg::EdDsa => Algorithm::EdDsa,
     };
-    let signer = secrets::signer(store.as_ref(), alg).await?;
-    let verifier = signer.verifier();
+    let keys = secrets::Keys::load(store.as_ref(), alg).await?;
     let passwords = auth::Passwords::new()?;
     if store
         .users()
@@ -345,8 +354,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
             forward_headers: args.forward_headers,
         },
         store: Arc::clone(&store),
-        signer,
-        verifier,
+        keys,
         passwords,
         verified: auth::VerifiedTokens::default(),
         specter: auth::SpecterKey::default(),
@@ -388,7 +396,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     tracing::info!(
         %addr,
         store = %store.describe(),
-        alg = app.signer.algorithm(),
+        alg = app.keys.current().signer.algorithm(),
         tls = acceptor.is_some(),
         file_limit,
         max_connections,
@@ -751,6 +759,7 @@ async fn seed(location: &Location, user: &str, count: usize) -> Result<(), Strin
                 fingerprint: tokenlife_core::fingerprint(&id),
                 jwt_token_endpoints: None,
                 jwt_token_origin: None,
+                kid: None,
             };
             (id, record)
         })

@@ -8,6 +8,7 @@ mod commands;
 mod deploy;
 mod durability;
 mod harness;
+mod keys;
 mod metrics;
 mod openapi;
 mod replicas;

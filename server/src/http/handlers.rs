@@ -74,7 +74,11 @@ async fn create_token_inner(
     if let Some(endpoints) = request.endpoints {
         claims = claims.with_endpoints(endpoints);
     }
+    // The keyring as the store has it now: a rotation made elsewhere signs from here on.
     let token = app
+        .keys
+        .fresh(app.store.as_ref())
+        .await?
         .signer
         .sign(&claims)
         .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
@@ -497,9 +501,17 @@ pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> 
     )
 }
 
-/// `GET /.well-known/jwks.json`: the public keys (none for HS256).
+/// `GET /.well-known/jwks.json`: the public keys still verifying (none for HS256), as the
+/// store's keyring has them now (the last reading if the store is away).
 pub async fn jwks(app: Arc<App>, headers: HeaderMap) -> Response {
-    cache::json(&headers, cache::JWKS_MAX_AGE, &app.signer.jwks())
+    let ring = match app.keys.fresh(app.store.as_ref()).await {
+        Ok(ring) => ring,
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the keyring: the JWKS is the last one read");
+            app.keys.current()
+        }
+    };
+    cache::json(&headers, cache::JWKS_MAX_AGE, &ring.jwks)
 }
 
 /// `GET /api/v1alpha/revoked`: tokens deleted before their expiry, until they expire.
