@@ -182,7 +182,98 @@ impl std::fmt::Debug for Signer {
 
 #[cfg(test)]
 mod tests {
-    use super::Signer;
+    use super::{Signer, hs256_kid, jwks_of};
+    use crate::{Claims, Life, TokenId, TokenRecord, Verifier, VerifyOptions};
+
+    fn claims() -> Claims {
+        let life = Life::parse("1h").expect("life");
+        Claims::new(
+            "u",
+            TokenId::from_random_bytes([4; 16]),
+            "d",
+            life,
+            100,
+            "t",
+        )
+        .expect("claims")
+    }
+
+    #[test]
+    fn every_header_names_its_key_and_the_record_keeps_it() {
+        let secret = b"the secret of the first key, 32+";
+        let hs = Signer::hs256(secret).expect("hs");
+        let kid = hs.kid().expect("an HS256 kid");
+        assert_eq!(kid, hs256_kid(secret));
+        // 16 hex digits of a hash: not the secret, nor anything that starts like it.
+        assert!(
+            kid.len() == 16 && kid.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{kid}"
+        );
+        assert!(!kid.contains("7468"), "{kid}");
+        let token = hs.sign(&claims()).expect("sign");
+        let header = crate::decode_unverified(&token)
+            .expect("decode")
+            .header_value();
+        assert_eq!(header["kid"], kid);
+        assert_eq!(
+            TokenRecord::new(&claims(), &token).kid.as_deref(),
+            Some(kid)
+        );
+        let ed = Signer::ed25519(&[3; 32]).expect("ed");
+        let token = ed.sign(&claims()).expect("sign");
+        assert_eq!(TokenRecord::new(&claims(), &token).kid.as_deref(), ed.kid());
+        assert_eq!(
+            jwks_of([&hs, &ed])["keys"].as_array().map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(hs.jwk(), None);
+    }
+
+    #[test]
+    fn a_keyring_verifies_by_kid_only_and_kidless_tokens_only_under_the_named_key() {
+        let old = Signer::hs256(b"old").expect("old");
+        let new = Signer::hs256(b"new").expect("new");
+        let retired = Signer::hs256(b"retired").expect("retired");
+        let at = VerifyOptions::at(200.0);
+        let ring = Verifier::keyring([&new, &old], old.kid());
+        for signer in [&old, &new] {
+            ring.verify(signer.sign(&claims()).expect("sign"), &at)
+                .expect("kept key");
+        }
+        let gone = retired.sign(&claims()).expect("sign");
+        assert_eq!(ring.verify(&gone, &at).unwrap_err().code(), "unknown_key");
+        // A token from before headers carried a kid (the old key, no kid).
+        let legacy = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims(),
+            &jsonwebtoken::EncodingKey::from_secret(b"old").expect("key"),
+        )
+        .expect("legacy token");
+        ring.verify(&legacy, &at)
+            .expect("the kidless key verifies it");
+        let no_kidless = Verifier::keyring([&new, &old], None);
+        assert_eq!(
+            no_kidless.verify(&legacy, &at).unwrap_err().code(),
+            "unknown_key"
+        );
+        // The kidless key is not a fallback for a kid it does not have.
+        let named_wrong = Verifier::keyring([&new], new.kid());
+        assert_eq!(
+            named_wrong.verify(&gone, &at).unwrap_err().code(),
+            "unknown_key"
+        );
+        // A kidless token signed by another key is no better for being kidless.
+        let forged = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims(),
+            &jsonwebtoken::EncodingKey::from_secret(b"retired").expect("key"),
+        )
+        .expect("token");
+        assert_eq!(
+            ring.verify(&forged, &at).unwrap_err().code(),
+            "bad_signature"
+        );
+    }
 
     #[test]
     fn the_algorithm_is_named_as_the_header_says() {
