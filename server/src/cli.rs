@@ -798,7 +798,9 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
     let dump = json
         .dump(crate::clock::now_secs())
         .map_err(|err| err.to_string())?;
+    let keyring = Store::keyring(&json).await.map_err(|err| err.to_string());
     json.close();
+    let keyring = keyring?;
     let pg = crate::store::open_postgres(to).await?;
     let [users, tokens, revoked, keys] = pg.counts().await.map_err(|err| err.to_string())?;
     if users + tokens + revoked + keys > 0 && !merge {
@@ -808,7 +810,18 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
              and {keys} keys; pass --merge to add to them"
         ));
     }
-    let differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    let mut differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    // The keyring (after `tokenlife keys rotate`) goes along, unless the database has one.
+    if differing.is_ok() && !keyring.keys.is_empty() {
+        match Store::save_keyring(&pg, 0, keyring.keys).await {
+            Ok(true) => {}
+            Ok(false) => eprintln!(
+                "warning: the database already has a keyring and keeps it: tokens signed with \
+                 keys of the folder's keyring will not verify on PostgreSQL"
+            ),
+            Err(err) => differing = Err(err.to_string()),
+        }
+    }
     pg.close();
     for name in differing? {
         eprintln!(

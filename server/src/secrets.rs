@@ -3,11 +3,11 @@
 //! every server on one store signs alike. `SECRET_KEY`, when set, is the HS256 key of an
 //! older folder (as in Specter).
 //!
-//! Before the first `tokenlife keys rotate` a store has no keyring: the one key is the
-//! store's key of the server's `--alg` (`hs256.key`/`ed25519.key`, or the `signing_keys`
-//! row), as in earlier versions. The first rotation writes a keyring that refers to those
-//! keys by name (`legacy`), verifying only, beside the new signing key; from then on the
-//! keyring decides and `--alg` is only a default. [`Keys`] is a server's view of it: read
+//! A server's first start writes the keyring: the store's key of its `--alg`
+//! (`hs256.key`/`ed25519.key`, or the `signing_keys` row, referred to by name, `legacy`),
+//! signing, as in earlier versions; until the first `tokenlife keys rotate` a start with
+//! another `--alg` takes that one's key instead. From the first rotation on the keyring
+//! decides and `--alg` is ignored (with a warning when they differ). [`Keys`] is a server's view of it: read
 //! once at start, read again when a token is signed, when the JWKS is asked for, and when
 //! a token names a `kid` this view does not know, so that a rotation made by another
 //! process is followed without a restart. Retiring a key revokes its tokens in the store
@@ -182,7 +182,7 @@ impl Keys {
     ///
     /// A message when the store cannot give the keys or a key is refused.
     pub async fn load(store: &dyn Store, alg: Algorithm) -> Result<Keys, String> {
-        let ring = store.keyring().await.map_err(|err| err.to_string())?;
+        let ring = seed(store, alg).await.map_err(|err| err.to_string())?;
         if let Some(signing) = ring.keys.iter().find(|key| key.is_signing())
             && signing.alg != alg.name()
         {
@@ -231,6 +231,36 @@ impl Keys {
             *slot = Arc::clone(&built);
         }
         Ok(built)
+    }
+}
+
+/// The keyring a server starts with. A store without one, or whose keyring is still only
+/// the older key of another `--alg` (never rotated), gets one holding the older key of
+/// `alg` (signing, `kidless`), so that until the first rotation `--alg` decides as before,
+/// and the CLI knows which key signs.
+async fn seed(store: &dyn Store, alg: Algorithm) -> Result<Keyring, StoreError> {
+    loop {
+        let ring = store.keyring().await?;
+        let unrotated = match ring.keys.as_slice() {
+            [] => true,
+            [only] => only.legacy.is_some() && only.alg != alg.name(),
+            _ => false,
+        };
+        if !unrotated {
+            return Ok(ring);
+        }
+        let name = key_name(alg);
+        let signer = legacy_signer(store, name).await?;
+        let keys = vec![KeyEntry {
+            kid: signer.kid().unwrap_or_default().to_owned(),
+            alg: alg.name().to_owned(),
+            created: crate::clock::now_secs(),
+            state: SIGNING.to_owned(),
+            key: None,
+            legacy: Some(name.to_owned()),
+            kidless: true,
+        }];
+        store.save_keyring(ring.generation, keys).await?;
     }
 }
 

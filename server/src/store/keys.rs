@@ -298,7 +298,53 @@ fn parse_hex32(text: &str) -> Option<[u8; 32]> {
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
-    use super::{SPECTER_FILE, parse_hex, set_specter, specter};
+    use super::{
+        KEYRING_FILE, KeyEntry, SPECTER_FILE, keyring, parse_hex, save_keyring, set_specter,
+        specter,
+    };
+
+    fn entry(kid: &str, state: &str) -> KeyEntry {
+        KeyEntry {
+            kid: kid.into(),
+            alg: "HS256".into(),
+            created: 1,
+            state: state.into(),
+            key: Some("ab".repeat(32)),
+            legacy: None,
+            kidless: false,
+        }
+    }
+
+    #[test]
+    fn the_keyring_changes_only_from_the_generation_it_was_read_at() {
+        let dir = std::env::temp_dir().join(format!("tokenlife-keyring-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        assert_eq!(keyring(&dir).expect("none yet").generation, 0);
+        assert!(save_keyring(&dir, 0, vec![entry("a", "signing")]).expect("first"));
+        // A second writer that read generation 0 too loses, and changes nothing.
+        assert!(!save_keyring(&dir, 0, vec![entry("b", "signing")]).expect("stale"));
+        let ring = keyring(&dir).expect("read");
+        assert_eq!((ring.generation, ring.keys.len()), (1, 1));
+        assert_eq!(ring.keys[0].kid, "a");
+        assert_eq!(ring.keys[0].stored_key().expect("hex"), Some([0xab; 32]));
+        assert!(
+            save_keyring(
+                &dir,
+                1,
+                vec![entry("a", "verifying"), entry("b", "signing")]
+            )
+            .expect("next")
+        );
+        assert_eq!(keyring(&dir).expect("read").generation, 2);
+        let mode = std::fs::metadata(dir.join(KEYRING_FILE))
+            .expect("file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // Never printed with its key.
+        assert!(!format!("{:?}", entry("a", "signing")).contains("abab"));
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
 
     #[test]
     fn specters_key_is_kept_private_and_read_back_whole() {
