@@ -143,7 +143,7 @@ fn rotation_to_eddsa_is_published_and_a_retired_key_leaves_the_jwks() {
             .map(|key| key["kid"].as_str().expect("kid").to_owned())
             .collect()
     };
-    assert_eq!(kids(&jwks), [first.clone()]);
+    assert_eq!(kids(&jwks), std::slice::from_ref(&first));
     let ed = client.create(&auth, "ed", json!("1h"));
     let ed = ed["jwt_token"].as_str().expect("token").to_owned();
     assert_eq!(header(&ed)["alg"], "EdDSA");
