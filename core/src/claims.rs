@@ -334,6 +334,19 @@ pub struct TokenRecord {
     /// by `tokenlife import-specter`. Absent for tokenlife's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_token_origin: Option<String>,
+    /// The `kid` of the key that signed the token (from its header), so that a keyring can
+    /// count and retire the tokens of each key. Absent for tokens signed before headers
+    /// carried one, and for imported ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+/// The `kid` of a token's header, if it has a readable one.
+fn header_kid(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    let bytes = crate::jws::decode_part(header.as_bytes(), "header").ok()?;
+    let header = crate::jws::Header::parse(&bytes).ok()?;
+    header.kid.map(std::borrow::Cow::into_owned)
 }
 
 impl TokenRecord {
@@ -347,6 +360,7 @@ impl TokenRecord {
             fingerprint: fingerprint(token),
             jwt_token_endpoints: claims.jwt_token_endpoints.clone(),
             jwt_token_origin: None,
+            kid: header_kid(token),
         }
     }
 

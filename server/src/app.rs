@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use tokenlife_core::{Life, Signer, Verifier};
+use tokenlife_core::Life;
 
 use crate::auth::{Passwords, SpecterKey, VerifiedTokens};
 use crate::store::Store;
@@ -53,10 +53,9 @@ pub struct App {
     pub config: Config,
     /// Users and token records.
     pub store: Arc<dyn Store>,
-    /// The signing key.
-    pub signer: Signer,
-    /// The verifier for the signing key, built once.
-    pub verifier: Verifier,
+    /// The keyring: the signing key and every key still verifying, followed as other
+    /// processes rotate and retire keys.
+    pub keys: crate::secrets::Keys,
     /// Password checks, their cache and this process's throttle.
     pub passwords: Passwords,
     /// Bearer tokens already verified.

@@ -351,7 +351,17 @@ pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Be
                 ApiError::unauthorized_bearer("invalid_token", Some(&err.to_string()))
             };
             let options = VerifyOptions::at(now).issuer(&app.config.issuer);
-            let claims = match app.verifier.verify(token, &options) {
+            let mut checked = app.keys.current().verifier.verify(token, &options);
+            // A kid this server has not read yet: another process may have rotated.
+            if matches!(&checked, Err(err) if err.code() == "unknown_key") {
+                checked = app
+                    .keys
+                    .fresh(app.store.as_ref())
+                    .await?
+                    .verifier
+                    .verify(token, &options);
+            }
+            let claims = match checked {
                 Ok(claims) => claims,
                 Err(err) if err.code() == "expired" => {
                     audit_expired(app, token, now);

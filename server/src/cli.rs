@@ -21,6 +21,7 @@ use crate::{auth, routes, secrets};
 
 mod audit;
 mod health;
+mod keys;
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
 #[derive(Debug, Parser)]
@@ -51,6 +52,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Rotate, list and retire the signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Import the users and tokens of a Specter Desktop users.json.
     ImportSpecter {
         /// The Specter users.json.
@@ -265,6 +269,17 @@ pub fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
             Command::Serve(args) => serve(&location, *args).await,
             Command::User(command) => user(&location, command).await,
+            Command::Keys(command) => {
+                let store = open(&location).await?;
+                let log = crate::store::audit::open(
+                    &location.store(),
+                    crate::store::audit::json::DEFAULT_ROTATE_BYTES,
+                )
+                .await?;
+                let result = keys::run(store.as_ref(), log.as_ref(), command).await;
+                store.close();
+                result
+            }
             Command::ImportSpecter {
                 path,
                 specter_secret_key_file,
@@ -339,8 +354,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         AlgArg::Hs256 => Algorithm::Hs256,
         AlgArg::EdDsa => Algorithm::EdDsa,
     };
-    let signer = secrets::signer(store.as_ref(), alg).await?;
-    let verifier = signer.verifier();
+    let keys = secrets::Keys::load(store.as_ref(), alg).await?;
     let passwords = auth::Passwords::new()?;
     if store
         .users()
@@ -376,8 +390,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
             },
         },
         store: Arc::clone(&store),
-        signer,
-        verifier,
+        keys,
         passwords,
         verified: auth::VerifiedTokens::default(),
         specter: auth::SpecterKey::default(),
@@ -421,7 +434,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     tracing::info!(
         %addr,
         store = %store.describe(),
-        alg = app.signer.algorithm(),
+        alg = app.keys.current().signer.algorithm(),
         tls = acceptor.is_some(),
         file_limit,
         max_connections,
@@ -814,6 +827,7 @@ async fn seed(location: &Location, user: &str, count: usize) -> Result<(), Strin
                 fingerprint: tokenlife_core::fingerprint(&id),
                 jwt_token_endpoints: None,
                 jwt_token_origin: None,
+                kid: None,
             };
             (id, record)
         })
@@ -852,7 +866,9 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
     let dump = json
         .dump(crate::clock::now_secs())
         .map_err(|err| err.to_string())?;
+    let keyring = Store::keyring(&json).await.map_err(|err| err.to_string());
     json.close();
+    let keyring = keyring?;
     let pg = crate::store::open_postgres(to).await?;
     let [users, tokens, revoked, keys] = pg.counts().await.map_err(|err| err.to_string())?;
     if users + tokens + revoked + keys > 0 && !merge {
@@ -862,7 +878,18 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
              and {keys} keys; pass --merge to add to them"
         ));
     }
-    let differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    let mut differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    // The keyring (after `tokenlife keys rotate`) goes along, unless the database has one.
+    if differing.is_ok() && !keyring.keys.is_empty() {
+        match Store::save_keyring(&pg, 0, keyring.keys).await {
+            Ok(true) => {}
+            Ok(false) => eprintln!(
+                "warning: the database already has a keyring and keeps it: tokens signed with \
+                 keys of the folder's keyring will not verify on PostgreSQL"
+            ),
+            Err(err) => differing = Err(err.to_string()),
+        }
+    }
     pg.close();
     for name in differing? {
         eprintln!(

@@ -112,6 +112,19 @@ pub trait Store: Send + Sync {
     /// by the first process that asks and the same for every process on this store.
     fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]>;
 
+    /// Whether the store keeps a signing key under the old name `name` (never made).
+    fn has_signing_key(&self, name: &str) -> StoreFuture<'_, bool>;
+
+    /// The keyring ([`keys::Keyring`]): every kept key with its state, and a generation
+    /// that grows with each change. Read fresh at every call (another process may have
+    /// rotated); empty with generation 0 before the first rotation, when the one key is the
+    /// [`Store::signing_key`] of the server's `--alg`.
+    fn keyring(&self) -> StoreFuture<'_, keys::Keyring>;
+
+    /// Replaces the keyring's keys if its generation is still `expected` (then it becomes
+    /// `expected + 1`); `Ok(false)` when another process changed it first.
+    fn save_keyring(&self, expected: u64, keys: Vec<keys::KeyEntry>) -> StoreFuture<'_, bool>;
+
     /// Specter's signing key, kept by `tokenlife import-specter` so that the tokens Specter
     /// issued keep working: it only verifies them, it never signs. `None` when no import
     /// brought one.

@@ -10,6 +10,7 @@ mod commands;
 mod deploy;
 mod durability;
 mod harness;
+mod keys;
 mod metrics;
 mod openapi;
 mod replicas;

@@ -68,7 +68,8 @@ async fn create_token_inner(
         &request.description,
         request.life,
         request.endpoints,
-    )?;
+    )
+    .await?;
     let target = Event::token_target(&username, &issued.id);
     let op = Op::CreateToken {
         user: username.clone(),
@@ -130,7 +131,7 @@ impl Issued {
 }
 
 /// Signs a new token of `username` from now on, with a fresh random id.
-fn issue(
+async fn issue(
     app: &App,
     username: &str,
     description: &str,
@@ -147,7 +148,11 @@ fn issue(
     if let Some(endpoints) = endpoints {
         claims = claims.with_endpoints(endpoints);
     }
+    // The keyring as the store has it now: a rotation made elsewhere signs from here on.
     let token = app
+        .keys
+        .fresh(app.store.as_ref())
+        .await?
         .signer
         .sign(&claims)
         .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
@@ -203,7 +208,8 @@ async fn regenerate_token_inner(
         &record.jwt_token_description,
         life,
         record.jwt_token_endpoints,
-    )?;
+    )
+    .await?;
     // The target names the old token: the new one's id is in the answer, shown once.
     let target = Event::token_target(&username, &old);
     let op = Op::RegenerateToken {
@@ -614,9 +620,17 @@ pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> 
     )
 }
 
-/// `GET /.well-known/jwks.json`: the public keys (none for HS256).
+/// `GET /.well-known/jwks.json`: the public keys still verifying (none for HS256), as the
+/// store's keyring has them now (the last reading if the store is away).
 pub async fn jwks(app: Arc<App>, headers: HeaderMap) -> Response {
-    cache::json(&headers, cache::JWKS_MAX_AGE, &app.signer.jwks())
+    let ring = match app.keys.fresh(app.store.as_ref()).await {
+        Ok(ring) => ring,
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the keyring: the JWKS is the last one read");
+            app.keys.current()
+        }
+    };
+    cache::json(&headers, cache::JWKS_MAX_AGE, &ring.jwks)
 }
 
 /// `GET /api/v1alpha/revoked`: tokens deleted before their expiry, until they expire.

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "specter",
         include_str!("../../migrations/0002_specter.sql"),
     ),
+    (3, "keys", include_str!("../../migrations/0003_keys.sql")),
     (5, "audit", include_str!("../../migrations/0005_audit.sql")),
 ];
 
@@ -58,7 +59,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Token rows sent in one statement by imports and migrations.
 const BATCH: usize = 2000;
 
-const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints, origin";
+const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints, origin, kid";
 const DESCRIPTION_KEY: &str = "tokens_username_description_key";
 
 /// The store of one PostgreSQL database, with its connection pool.
@@ -744,6 +745,63 @@ impl Store for PgStore {
         timed(self.key(name.to_owned()))
     }
 
+    fn has_signing_key(&self, name: &str) -> StoreFuture<'_, bool> {
+        let name = name.to_owned();
+        timed(async move {
+            let row = self
+                .query_opt("SELECT 1 FROM signing_keys WHERE name = $1", &[&name])
+                .await?;
+            Ok(row.is_some())
+        })
+    }
+
+    fn keyring(&self) -> StoreFuture<'_, super::keys::Keyring> {
+        timed(async move {
+            let row = self
+                .query_opt("SELECT generation, keys FROM keyring", &[])
+                .await?;
+            let Some(row) = row else {
+                return Ok(super::keys::Keyring::default());
+            };
+            let generation: i64 = row.get(0);
+            let text: String = row.get(1);
+            let keys = serde_json::from_str(&text)
+                .map_err(|err| StoreError::Io(format!("the keyring table is unreadable: {err}")))?;
+            Ok(super::keys::Keyring {
+                generation: u64::try_from(generation).unwrap_or(0),
+                keys,
+            })
+        })
+    }
+
+    fn save_keyring(
+        &self,
+        expected: u64,
+        keys: Vec<super::keys::KeyEntry>,
+    ) -> StoreFuture<'_, bool> {
+        timed(async move {
+            let text = serde_json::to_string(&keys)
+                .map_err(|err| StoreError::Io(format!("cannot encode the keyring: {err}")))?;
+            let expected = i64::try_from(expected)
+                .map_err(|_| StoreError::Io("the keyring's generation is too large".into()))?;
+            let changed = if expected == 0 {
+                self.execute(
+                    "INSERT INTO keyring (generation, keys) VALUES (1, $1) ON CONFLICT DO NOTHING",
+                    &[&text],
+                )
+                .await?
+            } else {
+                self.execute(
+                    "UPDATE keyring SET generation = generation + 1, keys = $2 \
+                     WHERE generation = $1",
+                    &[&expected, &text],
+                )
+                .await?
+            };
+            Ok(changed == 1)
+        })
+    }
+
     fn specter_key(&self) -> StoreFuture<'_, Option<Vec<u8>>> {
         timed(async move {
             let row = self.query_opt("SELECT value FROM specter_key", &[]).await?;
@@ -906,12 +964,15 @@ async fn insert_tokens(
             .iter()
             .map(|(_, t)| t.jwt_token_origin.as_deref())
             .collect();
+        let kids: Vec<Option<&str>> = chunk.iter().map(|(_, t)| t.kid.as_deref()).collect();
         tx.execute(
             &format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                 SELECT t.id, $1, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL, t.origin \
+                 SELECT t.id, $1, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL, t.origin, \
+                 t.kid \
                  FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[], \
-                 $8::text[]) AS t(id, description, life, iat, exp, fingerprint, origin) {on_conflict}"
+                 $8::text[], $9::text[]) AS t(id, description, life, iat, exp, fingerprint, origin, kid) \
+                 {on_conflict}"
             ),
             &[
                 &username,
@@ -922,6 +983,7 @@ async fn insert_tokens(
                 &exps,
                 &fingerprints,
                 &origins,
+                &kids,
             ],
         )
         .await
@@ -932,7 +994,7 @@ async fn insert_tokens(
         tx.execute(
             &format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) {on_conflict}"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) {on_conflict}"
             ),
             &[
                 id,
@@ -944,6 +1006,7 @@ async fn insert_tokens(
                 &t.fingerprint,
                 &t.jwt_token_endpoints,
                 &t.jwt_token_origin,
+                &t.kid,
             ],
         )
         .await
@@ -1011,6 +1074,7 @@ fn token_record(row: &Row, at: usize) -> TokenRecord {
         fingerprint: row.get(at + 4),
         jwt_token_endpoints: row.get(at + 5),
         jwt_token_origin: row.get(at + 6),
+        kid: row.get(at + 7),
     }
 }
 

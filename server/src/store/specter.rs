@@ -187,5 +187,6 @@ fn token_record(token: &SpecterToken) -> Result<TokenRecord, String> {
         fingerprint: fingerprint(&token.jwt_token),
         jwt_token_endpoints: None,
         jwt_token_origin: Some(ORIGIN.to_owned()),
+        kid: None,
     })
 }

@@ -34,6 +34,7 @@ fn record(description: &str, exp: i64) -> TokenRecord {
         fingerprint: "00".repeat(32),
         jwt_token_endpoints: None,
         jwt_token_origin: None,
+        kid: None,
     }
 }
 

@@ -186,6 +186,7 @@ async fn commit_batch(
     let mut exps = Vec::new();
     let mut fingerprints = Vec::new();
     let mut origins = Vec::new();
+    let mut kids = Vec::new();
     let mut created = HashSet::new();
     let (mut gone_ids, mut gone_users, mut gone_nows) = (Vec::new(), Vec::new(), Vec::new());
     for change in changes {
@@ -199,6 +200,7 @@ async fn commit_batch(
                 exps.push(record.exp);
                 fingerprints.push(record.fingerprint.as_str());
                 origins.push(record.jwt_token_origin.as_deref());
+                kids.push(record.kid.as_deref());
             }
             // Endpoint lists are arrays of different lengths: these rows go one by one.
             Change::Create { user, id, record } => {
@@ -221,10 +223,10 @@ async fn commit_batch(
             .prepare_cached(&format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
                  SELECT t.id, t.username, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL, \
-                 t.origin \
+                 t.origin, t.kid \
                  FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], \
-                 $6::int8[], $7::text[], $8::text[]) \
-                 AS t(id, username, description, life, iat, exp, fingerprint, origin) \
+                 $6::int8[], $7::text[], $8::text[], $9::text[]) \
+                 AS t(id, username, description, life, iat, exp, fingerprint, origin, kid) \
                  ON CONFLICT DO NOTHING RETURNING id"
             ))
             .await
@@ -241,6 +243,7 @@ async fn commit_batch(
                     &exps,
                     &fingerprints,
                     &origins,
+                    &kids,
                 ],
             )
             .await
@@ -342,7 +345,7 @@ pub(super) async fn insert_one(
     let statement = client
         .prepare_cached(&format!(
             "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){conflict}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){conflict}"
         ))
         .await?;
     let life = i64::try_from(record.jwt_token_life).unwrap_or(i64::MAX);
@@ -359,6 +362,7 @@ pub(super) async fn insert_one(
                 &record.fingerprint,
                 &record.jwt_token_endpoints,
                 &record.jwt_token_origin,
+                &record.kid,
             ],
         )
         .await?;

@@ -18,6 +18,7 @@ fn record(description: &str, exp: i64) -> TokenRecord {
         fingerprint: format!("{description:0>64}"),
         jwt_token_endpoints: None,
         jwt_token_origin: None,
+        kid: None,
     }
 }
 
