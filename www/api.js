@@ -5,6 +5,7 @@
 // dialog when a 401 carries `WWW-Authenticate: Basic`.
 
 const TOKENS = '/api/v1alpha/token/';
+const ADMIN_TOKENS = '/api/v1alpha/admin/tokens';
 
 /** A failed request: the HTTP status and the API's `{message, error}` body. */
 export class ApiError extends Error {
@@ -50,6 +51,36 @@ export class TokenApi {
   /** Deletes (revokes) the token with this id. */
   remove(id) {
     return this.#request('DELETE', `${TOKENS}${encodeURIComponent(id)}/`);
+  }
+
+  /**
+   * Replaces the token with this id by a new one (same description, scopes and life); the
+   * old one stops working at once. Resolves to the 201 body, as create does.
+   */
+  regenerate(id) {
+    return this.#request('POST', `${TOKENS}${encodeURIComponent(id)}/regenerate`);
+  }
+
+  /**
+   * Every user's tokens (`[{username, jwt_token_id, ...}]`) when this user is an
+   * administrator; null when they are not (the server answers 403).
+   */
+  async adminList() {
+    try {
+      const body = await this.#request('GET', ADMIN_TOKENS);
+      return body.jwt_tokens ?? [];
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return null;
+      throw err;
+    }
+  }
+
+  /** Deletes (revokes) any user's token; administrators only. */
+  adminRemove(username, id) {
+    return this.#request(
+      'DELETE',
+      `/api/v1alpha/admin/token/${encodeURIComponent(username)}/${encodeURIComponent(id)}`,
+    );
   }
 
   async #request(method, path, body) {

@@ -48,6 +48,8 @@ async function main() {
   wireNewToken();
   wireList();
   wireDeleteDialog();
+  wireActionDialog();
+  wireAdmin();
   $('read-input').addEventListener('input', readToken);
   $('sign-in-button').disabled = false;
   document.body.dataset.ready = 'true';
@@ -99,6 +101,7 @@ function signedIn(api, tokens) {
   $('who').hidden = false;
   $('who-name').textContent = api.username;
   showTokens(tokens);
+  refreshAdmin();
   announce(`Signed in as ${api.username}.`);
   $('description').focus();
 }
@@ -112,6 +115,8 @@ function signOut(why) {
   showLifeFeedback();
   for (const id of ['create-error', 'list-error']) $(id).textContent = '';
   $('token-rows').replaceChildren();
+  $('admin-rows').replaceChildren();
+  $('admin').hidden = true;
   $('signed-in').hidden = true;
   $('who').hidden = true;
   $('sign-in').hidden = false;
@@ -197,14 +202,14 @@ function showLifeFeedback({ required = false } = {}) {
   }
 }
 
-function showNewToken(created) {
+function showNewToken(created, done = 'created') {
   const panel = $('new-token');
   $('new-token-description').textContent = created.jwt_token_description;
   $('new-token-value').value = created.jwt_token;
   $('copy-status').textContent = '';
   panel.hidden = false;
   panel.focus();
-  announce(`Token “${created.jwt_token_description}” created. Copy it now: it is shown only once.`);
+  announce(`Token “${created.jwt_token_description}” ${done}. Copy it now: it is shown only once.`);
 }
 
 function wireNewToken() {
@@ -262,6 +267,7 @@ async function refreshList() {
   $('list-error').textContent = '';
   try {
     showTokens(await state.api.list());
+    refreshAdmin();
     return true;
   } catch (err) {
     if (!handleSessionLoss(err)) $('list-error').textContent = errorText(err, 'list');
@@ -365,7 +371,13 @@ function tokenRow(token, now) {
   remove.textContent = 'Delete';
   remove.setAttribute('aria-label', `Delete token “${token.description}”`);
   remove.addEventListener('click', () => askDelete(token));
-  actions.append(remove);
+  const regenerate = document.createElement('button');
+  regenerate.type = 'button';
+  regenerate.className = 'button quiet regenerate';
+  regenerate.textContent = 'Regenerate';
+  regenerate.setAttribute('aria-label', `Regenerate token “${token.description}”`);
+  regenerate.addEventListener('click', () => askRegenerate(token, regenerate));
+  actions.append(remove, regenerate);
 
   row.append(description, life, remaining, status, used, actions);
   updateRow(row, token, now);
@@ -500,6 +512,155 @@ async function confirmDelete() {
   if (focusTarget) focusTarget.focus();
   else $('tokens-title').focus();
   announce(`Token “${token.description}” deleted. It no longer works.`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Regenerate, and the administrators' section: both confirmed in the one action dialog
+
+/** What the action dialog will do when confirmed, and where the keyboard goes back to. */
+let pendingAction = null;
+
+function wireActionDialog() {
+  const dialog = $('confirm-action');
+  $('action-cancel').addEventListener('click', () => dialog.close('cancel'));
+  $('action-ok').addEventListener('click', confirmAction);
+  dialog.addEventListener('close', () => {
+    const action = pendingAction;
+    pendingAction = null;
+    if (action && dialog.returnValue !== 'done' && action.opener?.isConnected) action.opener.focus();
+  });
+}
+
+/** Asks before a change that cannot be undone; `run` does it and may throw an ApiError. */
+function askAction(action) {
+  pendingAction = action;
+  $('action-title').textContent = action.title;
+  $('action-text').textContent = action.text;
+  $('action-error').textContent = '';
+  setBusy($('action-ok'), false, action.label);
+  const dialog = $('confirm-action');
+  dialog.returnValue = '';
+  dialog.showModal();
+  $('action-cancel').focus();
+}
+
+async function confirmAction() {
+  const action = pendingAction;
+  if (!action) return;
+  const dialog = $('confirm-action');
+  setBusy($('action-ok'), true, action.busy);
+  try {
+    await action.run();
+  } catch (err) {
+    setBusy($('action-ok'), false, action.label);
+    if (err instanceof ApiError && err.status === 404) {
+      // Gone already (deleted or regenerated elsewhere): the lists should say so too.
+      dialog.close('done');
+      await refreshList();
+      return;
+    }
+    if (handleSessionLoss(err)) {
+      dialog.close('cancel');
+      return;
+    }
+    $('action-error').textContent = errorText(err, action.label.toLowerCase());
+    return;
+  }
+  dialog.close('done');
+  await action.after?.();
+}
+
+function askRegenerate(token, opener) {
+  let created = null;
+  askAction({
+    title: `Regenerate “${token.description}”?`,
+    text: 'A new token with the same description, scopes and life replaces this one. Anything using the current token is refused from now on.',
+    label: 'Regenerate token',
+    busy: 'Regenerating…',
+    opener,
+    run: async () => { created = await state.api.regenerate(token.id); },
+    after: async () => {
+      showNewToken(created, 'regenerated');
+      await refreshList();
+    },
+  });
+}
+
+function wireAdmin() {
+  $('admin-refresh').addEventListener('click', async () => {
+    if (await refreshAdmin()) announce('Every user\'s tokens refreshed.');
+  });
+}
+
+/**
+ * Shows every user's tokens when the signed-in user is an administrator (the server
+ * answers the admin list), and hides the section when they are not (it answers 403).
+ * False when the list could not be fetched.
+ */
+async function refreshAdmin() {
+  const api = state.api;
+  if (!api) return false;
+  $('admin-error').textContent = '';
+  let tokens;
+  try {
+    tokens = await api.adminList();
+  } catch (err) {
+    if (state.api !== api) return false;
+    if (!handleSessionLoss(err)) $('admin-error').textContent = errorText(err, 'list');
+    return false;
+  }
+  if (state.api !== api) return false;
+  $('admin').hidden = tokens === null;
+  if (tokens === null) return true;
+  const now = Date.now();
+  $('admin-empty').hidden = tokens.length > 0;
+  $('admin-table').hidden = tokens.length === 0;
+  $('admin-rows').replaceChildren(...tokens.map((record) => adminRow(record, now)));
+  return true;
+}
+
+function adminRow(record, now) {
+  const row = document.createElement('tr');
+  row.dataset.user = record.username;
+  row.dataset.id = record.jwt_token_id;
+  const life = Number(record.jwt_token_life);
+  const exp = Math.round(now / 1000 + Number(record.jwt_token_remaining_life));
+  const { seconds, status } = lifeAt({ times: timesToken(exp - life, exp) }, now);
+  const user = cell('td', 'User', record.username);
+  user.className = 'user';
+  const description = cell('th', 'Description', record.jwt_token_description);
+  description.scope = 'row';
+  description.className = 'description';
+  const remaining = cell('td', 'Remaining', formatLife(seconds));
+  remaining.className = 'remaining';
+  const statusCell = cell('td', 'Status', '');
+  statusCell.className = 'status-cell';
+  const badge = document.createElement('span');
+  statusCell.append(badge);
+  showStatus(badge, status);
+  const actions = cell('td', '', '');
+  actions.className = 'row-actions';
+  const revoke = document.createElement('button');
+  revoke.type = 'button';
+  revoke.className = 'button quiet danger-text';
+  revoke.textContent = 'Revoke';
+  revoke.setAttribute('aria-label', `Revoke token “${record.jwt_token_description}” of ${record.username}`);
+  revoke.addEventListener('click', () => askAction({
+    title: `Revoke “${record.jwt_token_description}” of ${record.username}?`,
+    text: 'Anything using this token is refused from now on. This cannot be undone.',
+    label: 'Revoke token',
+    busy: 'Revoking…',
+    opener: revoke,
+    run: () => state.api.adminRemove(record.username, record.jwt_token_id),
+    after: async () => {
+      announce(`Token “${record.jwt_token_description}” of ${record.username} revoked. It no longer works.`);
+      await refreshList();
+      $('admin-title').focus();
+    },
+  }));
+  actions.append(revoke);
+  row.append(user, description, remaining, statusCell, actions);
+  return row;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -341,6 +341,19 @@ pub struct TokenRecord {
     /// The client address of that use (the peer's IP address). Absent until the first use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_token_last_used_from: Option<String>,
+    /// The `kid` of the key that signed the token (from its header), so that a keyring can
+    /// count and retire the tokens of each key. Absent for tokens signed before headers
+    /// carried one, and for imported ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+/// The `kid` of a token's header, if it has a readable one.
+fn header_kid(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    let bytes = crate::jws::decode_part(header.as_bytes(), "header").ok()?;
+    let header = crate::jws::Header::parse(&bytes).ok()?;
+    header.kid.map(std::borrow::Cow::into_owned)
 }
 
 impl TokenRecord {
@@ -356,6 +369,7 @@ impl TokenRecord {
             jwt_token_origin: None,
             jwt_token_last_used: None,
             jwt_token_last_used_from: None,
+            kid: header_kid(token),
         }
     }
 

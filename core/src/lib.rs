@@ -52,7 +52,7 @@ pub use claims::{Claims, ClaimsRef, TokenId, TokenRecord, fingerprint};
 pub use error::{Error, ErrorKind};
 pub use inspect::{Decoded, Inspection, decode_unverified, inspect};
 pub use life::{Life, LifeError, format_life};
-pub use sign::Signer;
+pub use sign::{Signer, hs256_kid, jwks_of};
 pub use soon::{EXPIRES_SOON_WITHIN, expires_soon};
 pub use time::{ExpiryStatus, expiry_status, remaining_life};
 pub use verify::{Verifier, VerifyOptions};

@@ -6,9 +6,10 @@ use crate::keys::{self, Ed25519Public, Hs256};
 use crate::verify::{Key, Verifier};
 use crate::{Claims, Error};
 
-/// The key a server signs with. HS256 from a secret, or EdDSA from an Ed25519 seed with a
-/// `kid` (its RFC 7638 thumbprint) in every header. Randomness is the caller's: core
-/// never makes a key up.
+/// The key a server signs with: HS256 from a secret, or EdDSA from an Ed25519 seed. Every
+/// header carries a `kid`: for EdDSA the key's RFC 7638 thumbprint, for HS256
+/// [`hs256_kid`] (a hash of the secret that does not reveal it). Randomness is the
+/// caller's: core never makes a key up.
 ///
 /// ```
 /// use tokenlife_core::{Claims, Life, Signer, TokenId, VerifyOptions};
@@ -23,8 +24,27 @@ use crate::{Claims, Error};
 pub struct Signer {
     header: Header,
     key: EncodingKey,
-    verifier: Verifier,
+    verifying: Key,
     public: Option<[u8; 32]>,
+}
+
+/// The `kid` of an HS256 secret: the first 16 hex digits (64 bits) of
+/// SHA-256(`"tokenlife hs256 kid"` ‖ secret). It names the key without revealing it: the
+/// secret cannot be found from it, and a guess of the secret is no cheaper to check with it
+/// than with any token the key signed.
+///
+/// ```
+/// let kid = tokenlife_core::hs256_kid(b"a secret");
+/// assert_eq!(kid.len(), 16);
+/// assert_ne!(kid, tokenlife_core::hs256_kid(b"another secret"));
+/// ```
+pub fn hs256_kid(secret: &[u8]) -> String {
+    let mut input = b"tokenlife hs256 kid".to_vec();
+    input.extend_from_slice(secret);
+    keys::sha256(&input)[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 impl Signer {
@@ -35,13 +55,16 @@ impl Signer {
     /// An empty secret is refused.
     pub fn hs256(secret: &[u8]) -> Result<Signer, Error> {
         keys::install_provider();
-        let verifier = Verifier::from_keys(vec![Key::hs256(None, Hs256::new(secret)?)]);
+        let kid = hs256_kid(secret);
+        let verifying = Key::hs256(Some(kid.clone()), Hs256::new(secret)?);
         let key = EncodingKey::from_secret(secret)
             .map_err(|_| Error::bad_key("the HS256 secret is unusable"))?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(kid);
         Ok(Signer {
-            header: Header::new(Algorithm::HS256),
+            header,
             key,
-            verifier,
+            verifying,
             public: None,
         })
     }
@@ -58,11 +81,11 @@ impl Signer {
         let kid = keys::ed25519_thumbprint(&public_bytes);
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(kid.clone());
-        let verifier = Verifier::from_keys(vec![Key::ed25519(Some(kid), public)]);
+        let verifying = Key::ed25519(Some(kid), public);
         Ok(Signer {
             header,
             key: keys::ed25519_encoding_key(seed)?,
-            verifier,
+            verifying,
             public: Some(public_bytes),
         })
     }
@@ -86,14 +109,35 @@ impl Signer {
         }
     }
 
-    /// The `kid` put in every header, for asymmetric keys.
+    /// The `kid` put in every header (always present; an `Option` for older callers).
     pub fn kid(&self) -> Option<&str> {
         self.header.kid.as_deref()
     }
 
     /// A verifier for exactly this key.
     pub fn verifier(&self) -> Verifier {
-        self.verifier.clone()
+        Verifier::from_keys(vec![self.verifying.clone()])
+    }
+
+    /// The key's public JWK (`kty` OKP, its `kid`, `alg` EdDSA, `use` sig), or `None` for
+    /// HS256, whose secret must never be published.
+    pub fn jwk(&self) -> Option<serde_json::Value> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let public = self.public.as_ref()?;
+        Some(serde_json::json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": URL_SAFE_NO_PAD.encode(public),
+            "kid": self.kid()?,
+            "alg": "EdDSA",
+            "use": "sig",
+        }))
+    }
+
+    /// The key as a verifier's key, for [`Verifier::keyring`].
+    pub(crate) fn verifying_key(&self) -> Key {
+        self.verifying.clone()
     }
 
     /// The public JWKS document: the Ed25519 key with its `kid`, or no keys for HS256,
@@ -107,21 +151,23 @@ impl Signer {
     /// # Ok::<(), tokenlife_core::Error>(())
     /// ```
     pub fn jwks(&self) -> serde_json::Value {
-        use base64::Engine;
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let keys: Vec<serde_json::Value> = match (&self.public, self.kid()) {
-            (Some(public), Some(kid)) => vec![serde_json::json!({
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": URL_SAFE_NO_PAD.encode(public),
-                "kid": kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            })],
-            _ => Vec::new(),
-        };
-        serde_json::json!({ "keys": keys })
+        jwks_of([self])
     }
+}
+
+/// The public JWKS document of several keys (a keyring): the Ed25519 ones, in order.
+///
+/// ```
+/// use tokenlife_core::{Signer, jwks_of};
+/// let (old, new, hs) = (Signer::ed25519(&[1; 32])?, Signer::ed25519(&[2; 32])?, Signer::hs256(b"s")?);
+/// let jwks = jwks_of([&old, &new, &hs]);
+/// assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
+/// assert_eq!(jwks["keys"][1]["kid"], new.kid().unwrap());
+/// # Ok::<(), tokenlife_core::Error>(())
+/// ```
+pub fn jwks_of<'a>(signers: impl IntoIterator<Item = &'a Signer>) -> serde_json::Value {
+    let keys: Vec<serde_json::Value> = signers.into_iter().filter_map(Signer::jwk).collect();
+    serde_json::json!({ "keys": keys })
 }
 
 impl std::fmt::Debug for Signer {
@@ -136,7 +182,98 @@ impl std::fmt::Debug for Signer {
 
 #[cfg(test)]
 mod tests {
-    use super::Signer;
+    use super::{Signer, hs256_kid, jwks_of};
+    use crate::{Claims, Life, TokenId, TokenRecord, Verifier, VerifyOptions};
+
+    fn claims() -> Claims {
+        let life = Life::parse("1h").expect("life");
+        Claims::new(
+            "u",
+            TokenId::from_random_bytes([4; 16]),
+            "d",
+            life,
+            100,
+            "t",
+        )
+        .expect("claims")
+    }
+
+    #[test]
+    fn every_header_names_its_key_and_the_record_keeps_it() {
+        let secret = b"the secret of the first key, 32+";
+        let hs = Signer::hs256(secret).expect("hs");
+        let kid = hs.kid().expect("an HS256 kid");
+        assert_eq!(kid, hs256_kid(secret));
+        // 16 hex digits of a hash: not the secret, nor anything that starts like it.
+        assert!(
+            kid.len() == 16 && kid.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{kid}"
+        );
+        assert!(!kid.contains("7468"), "{kid}");
+        let token = hs.sign(&claims()).expect("sign");
+        let header = crate::decode_unverified(&token)
+            .expect("decode")
+            .header_value();
+        assert_eq!(header["kid"], kid);
+        assert_eq!(
+            TokenRecord::new(&claims(), &token).kid.as_deref(),
+            Some(kid)
+        );
+        let ed = Signer::ed25519(&[3; 32]).expect("ed");
+        let token = ed.sign(&claims()).expect("sign");
+        assert_eq!(TokenRecord::new(&claims(), &token).kid.as_deref(), ed.kid());
+        assert_eq!(
+            jwks_of([&hs, &ed])["keys"].as_array().map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(hs.jwk(), None);
+    }
+
+    #[test]
+    fn a_keyring_verifies_by_kid_only_and_kidless_tokens_only_under_the_named_key() {
+        let old = Signer::hs256(b"old").expect("old");
+        let new = Signer::hs256(b"new").expect("new");
+        let retired = Signer::hs256(b"retired").expect("retired");
+        let at = VerifyOptions::at(200.0);
+        let ring = Verifier::keyring([&new, &old], old.kid());
+        for signer in [&old, &new] {
+            ring.verify(signer.sign(&claims()).expect("sign"), &at)
+                .expect("kept key");
+        }
+        let gone = retired.sign(&claims()).expect("sign");
+        assert_eq!(ring.verify(&gone, &at).unwrap_err().code(), "unknown_key");
+        // A token from before headers carried a kid (the old key, no kid).
+        let legacy = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims(),
+            &jsonwebtoken::EncodingKey::from_secret(b"old").expect("key"),
+        )
+        .expect("legacy token");
+        ring.verify(&legacy, &at)
+            .expect("the kidless key verifies it");
+        let no_kidless = Verifier::keyring([&new, &old], None);
+        assert_eq!(
+            no_kidless.verify(&legacy, &at).unwrap_err().code(),
+            "unknown_key"
+        );
+        // The kidless key is not a fallback for a kid it does not have.
+        let named_wrong = Verifier::keyring([&new], new.kid());
+        assert_eq!(
+            named_wrong.verify(&gone, &at).unwrap_err().code(),
+            "unknown_key"
+        );
+        // A kidless token signed by another key is no better for being kidless.
+        let forged = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims(),
+            &jsonwebtoken::EncodingKey::from_secret(b"retired").expect("key"),
+        )
+        .expect("token");
+        assert_eq!(
+            ring.verify(&forged, &at).unwrap_err().code(),
+            "bad_signature"
+        );
+    }
 
     #[test]
     fn the_algorithm_is_named_as_the_header_says() {

@@ -48,6 +48,8 @@ enum ClaimSet {
 #[derive(Clone)]
 pub(crate) struct Key {
     kid: Option<String>,
+    /// Also chosen by a header without a `kid` ([`Verifier::keyring`]'s legacy key).
+    kidless: bool,
     material: Material,
 }
 
@@ -61,6 +63,7 @@ impl Key {
     pub fn hs256(kid: Option<String>, key: Hs256) -> Key {
         Key {
             kid,
+            kidless: false,
             material: Material::Hs256(key),
         }
     }
@@ -68,6 +71,7 @@ impl Key {
     pub fn ed25519(kid: Option<String>, key: Ed25519Public) -> Key {
         Key {
             kid,
+            kidless: false,
             material: Material::Ed25519(key),
         }
     }
@@ -169,12 +173,17 @@ impl Verifier {
                 .map(|kid| format!(r#""kid":{kid}"#));
             let shapes = match kid.as_deref() {
                 None => vec![vec![typ, alg], vec![alg, typ], vec![alg]],
+                // The shapes without a `kid` too: older tokens, or other issuers, may have
+                // none; they are known only where the full path picks a key for them.
                 Some(kid) => vec![
                     vec![typ, alg, kid],
                     vec![alg, typ, kid],
                     vec![alg, kid, typ],
                     vec![alg, kid],
                     vec![kid, alg],
+                    vec![typ, alg],
+                    vec![alg, typ],
+                    vec![alg],
                 ],
             };
             for members in shapes {
@@ -191,6 +200,39 @@ impl Verifier {
             }
         }
         known
+    }
+
+    /// A verifier of every key of a keyring, each chosen by its `kid` only: a token whose
+    /// `kid` names none of them is `unknown_key`, never tried under another. `kidless`
+    /// names the one key (if any) that also verifies tokens with no `kid` at all: the key
+    /// that signed before headers carried one (HS256 tokens of an older tokenlife).
+    ///
+    /// ```
+    /// use tokenlife_core::{Claims, Life, Signer, TokenId, Verifier, VerifyOptions};
+    /// let (old, new) = (Signer::hs256(b"old secret")?, Signer::ed25519(&[5; 32])?);
+    /// let claims = Claims::new("alice", TokenId::from_random_bytes([1; 16]), "ci",
+    ///     Life::parse("6m")?, 100, "tokenlife")?;
+    /// let ring = Verifier::keyring([&new, &old], None);
+    /// for signer in [&old, &new] {
+    ///     ring.verify(signer.sign(&claims)?, &VerifyOptions::at(200.0))?;
+    /// }
+    /// let other = Signer::hs256(b"retired")?.sign(&claims)?;
+    /// assert_eq!(ring.verify(other, &VerifyOptions::at(200.0)).unwrap_err().code(), "unknown_key");
+    /// # Ok::<(), tokenlife_core::Error>(())
+    /// ```
+    pub fn keyring<'a>(
+        signers: impl IntoIterator<Item = &'a crate::Signer>,
+        kidless: Option<&str>,
+    ) -> Verifier {
+        let keys = signers
+            .into_iter()
+            .map(|signer| {
+                let mut key = signer.verifying_key();
+                key.kidless = kidless.is_some() && key.kid.as_deref() == kidless;
+                key
+            })
+            .collect();
+        Verifier::from_keys(keys)
     }
 
     /// A verifier for HS256 tokens signed with `secret`.
@@ -418,7 +460,11 @@ impl Verifier {
                 kid: kid.map(str::to_owned),
             })
         };
-        let unnamed = || self.keys.iter().position(|key| key.kid.is_none());
+        let unnamed = || {
+            self.keys
+                .iter()
+                .position(|key| key.kid.is_none() || key.kidless)
+        };
         match kid {
             // A named key is chosen by its name only: an unknown `kid` never falls back to
             // a key without one, unless that key is the verifier's only key (a bare secret

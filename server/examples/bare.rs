@@ -2,7 +2,7 @@
 //! HTTP work without the API's own. It is served exactly as `tokenlife serve` serves the
 //! API (the same `serve` options and defaults, the same accept loop and limits, the same
 //! runtime, log setup, `Authorization` filter, recovery, security headers and log line),
-//! and reads the Bearer header as whoami does; then, instead of verifying the token and
+//! and reads the Bearer header as whoami does (`auth::bearer_token`); then, instead of verifying the token and
 //! asking the store, it answers a JSON body of whoami's size.
 //!
 //! `cargo run --release --example bare -- --listen 127.0.0.1:0`
@@ -10,8 +10,9 @@
 use std::sync::Arc;
 
 use clap::Parser;
+use tokenlife_server::auth::bearer_token;
 use tokenlife_server::cli::ServeArgs;
-use tokenlife_server::http::api_error::{ApiError, json_bytes};
+use tokenlife_server::http::api_error::json_bytes;
 use tokenlife_server::http::listener;
 use tokenlife_server::http::static_files::StaticDirs;
 use tokenlife_server::{authorization, layers, logging};
@@ -64,8 +65,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .then(move |authorization: Option<HeaderValue>| {
             let body = body.clone();
             async move {
-                match bearer(authorization.as_ref()) {
-                    Ok(()) => json_bytes(StatusCode::OK, body),
+                match bearer_token(authorization.as_ref()) {
+                    Ok(_) => json_bytes(StatusCode::OK, body),
                     Err(err) => err.into_response(),
                 }
             }
@@ -91,23 +92,5 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let _ = tokio::signal::ctrl_c().await;
     };
     listener::serve(tcp, service, limits, stop).await;
-    Ok(())
-}
-
-/// The Bearer header read as `auth::bearer` reads it, up to the token: text, the scheme,
-/// a token after it.
-fn bearer(authorization: Option<&HeaderValue>) -> Result<(), ApiError> {
-    let value =
-        authorization.ok_or_else(|| ApiError::unauthorized_bearer("missing_credentials", None))?;
-    let value = value.to_str().map_err(|_| {
-        ApiError::unauthorized_bearer(
-            "invalid_token",
-            Some("the Authorization header is not text"),
-        )
-    })?;
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized_bearer("missing_credentials", None));
-    }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use tokenlife_core::{Life, Signer, Verifier};
+use tokenlife_core::Life;
 
 use crate::auth::{Passwords, SpecterKey, VerifiedTokens};
 use crate::store::Store;
@@ -35,6 +35,17 @@ pub struct Config {
     pub max_life: Life,
     /// The forward headers `/api/v1alpha/auth` reads.
     pub forward_headers: ForwardHeaders,
+    /// The policy new tokens are held to (`--max-tokens-per-user`, `--require-scopes`).
+    pub policy: Policy,
+}
+
+/// The deployment's policy for new tokens, beside the maximum life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// The most unexpired tokens a user may hold; `None` for no limit.
+    pub max_tokens_per_user: Option<u32>,
+    /// Whether a new token must carry `jwt_token_endpoints`.
+    pub require_scopes: bool,
 }
 
 /// Everything a request may need, shared by all of them.
@@ -43,10 +54,9 @@ pub struct App {
     pub config: Config,
     /// Users and token records.
     pub store: Arc<dyn Store>,
-    /// The signing key.
-    pub signer: Signer,
-    /// The verifier for the signing key, built once.
-    pub verifier: Verifier,
+    /// The keyring: the signing key and every key still verifying, followed as other
+    /// processes rotate and retire keys.
+    pub keys: crate::secrets::Keys,
     /// Password checks, their cache and this process's throttle.
     pub passwords: Passwords,
     /// Bearer tokens already verified.
@@ -55,6 +65,8 @@ pub struct App {
     pub specter: SpecterKey,
     /// The uses of tokens waiting to be written (`store::last_use`).
     pub last_use: Arc<LastUse>,
+    /// The audit trail's writer: `app.audit.event(kind, actor, target)`.
+    pub audit: crate::audit::Audit,
 }
 
 impl App {

@@ -15,6 +15,7 @@ use tokenlife_core::{Claims, VerifyOptions};
 use warp::http::{HeaderMap, HeaderValue};
 
 use crate::app::App;
+use crate::audit::Kind;
 use crate::http::api_error::ApiError;
 use crate::store::last_use;
 use crate::store::throttle::{LocalThrottle, Standing, Throttle};
@@ -153,35 +154,47 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
     }
     let passwords = &app.passwords;
     let throttle = app.throttle();
-    // The record is read before the attempt is counted: a store that fails answers 503
-    // without counting a check that never happened (a database restart must not lock
-    // out the users who keep signing in through it).
-    let record = app.store.password(username).await?;
     let now_ms = crate::clock::now_millis();
     let slot = passwords.cache_slot(username, password);
-    if let (Some(record), Some(slot)) = (&record, &slot) {
-        let hit = passwords
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(slot)
-            .is_some_and(|identity| *identity == record.identity());
-        if hit {
-            // Good credentials checked before: no hash, so no guess to count; a locked
-            // name still refuses them, and failures there are forgotten.
-            match throttle.check(username, now_ms).await? {
-                Standing::Locked(locked) => {
-                    crate::http::metrics::METRICS.sign_in_throttled();
-                    return Err(ApiError::too_many_attempts(locked.retry_after));
-                }
-                Standing::Failing => forget_failures(throttle, username).await,
-                Standing::Clear => {}
-            }
-            return Ok(username.to_owned());
+    let cached = slot.and_then(|slot| {
+        let cache = passwords.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&slot).cloned()
+    });
+    // The record is read before the attempt is counted: a store that fails answers 503
+    // without counting a check that never happened (a database restart must not lock
+    // out the users who keep signing in through it). Credentials checked before also need
+    // the name's standing: both are asked at once (two round trips to a database in the
+    // time of one).
+    let (record, standing) = match cached {
+        Some(_) => {
+            let (record, standing) = futures_util::future::join(
+                app.store.password(username),
+                throttle.check(username, now_ms),
+            )
+            .await;
+            (record?, Some(standing))
         }
+        None => (app.store.password(username).await?, None),
+    };
+    if let (Some(record), Some(cached), Some(standing)) = (&record, cached, standing)
+        && cached == record.identity()
+    {
+        // Good credentials checked before: no hash, so no guess to count; a locked name
+        // still refuses them, and failures there are forgotten.
+        match standing? {
+            Standing::Locked(locked) => {
+                crate::http::metrics::METRICS.sign_in_throttled();
+                app.audit.event(Kind::SignInThrottled, username, username);
+                return Err(ApiError::too_many_attempts(locked.retry_after));
+            }
+            Standing::Failing => forget_failures(throttle, username).await,
+            Standing::Clear => {}
+        }
+        return Ok(username.to_owned());
     }
     throttle.begin(username, now_ms).await?.map_err(|locked| {
         crate::http::metrics::METRICS.sign_in_throttled();
+        app.audit.event(Kind::SignInThrottled, username, username);
         ApiError::too_many_attempts(locked.retry_after)
     })?;
     let checked = record.clone().unwrap_or_else(|| dummy_record().clone());
@@ -204,6 +217,7 @@ pub async fn basic(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
         // The failure was counted when the attempt began.
         _ => {
             crate::http::metrics::METRICS.sign_in_failed();
+            app.audit.event(Kind::SignInFailed, username, username);
             Err(ApiError::unauthorized_basic("invalid_credentials"))
         }
     }
@@ -290,20 +304,38 @@ impl Verified {
     }
 }
 
-/// The token of a request with a good Bearer token: signature and times by core (no
-/// leeway), then the record must exist for that user and match the token exactly. A token
-/// that passes has its use recorded (at `peer`, the connection's address) for the store's
-/// last use, off the request's path ([`crate::store::last_use`]).
+/// The Basic-authenticated user when the store marks them an administrator
+/// (`tokenlife user add --admin`): the admin endpoints.
 ///
 /// # Errors
 ///
-/// `401` with `missing_credentials`, `invalid_token`, `token_expired` or `token_revoked`;
-/// `503` when the store fails.
-pub async fn bearer(
-    app: &App,
-    authorization: Option<&HeaderValue>,
-    peer: Option<IpAddr>,
-) -> Result<Bearer, ApiError> {
+/// As [`basic`]; then `403 forbidden` for a user who is not an administrator.
+pub async fn admin(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
+    let username = basic(app, headers).await?;
+    let is_admin = app
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .any(|user| user.username == username && user.is_admin);
+    if !is_admin {
+        return Err(ApiError::new(
+            warp::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "This endpoint is for administrators only.",
+        ));
+    }
+    Ok(username)
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header (trimmed; possibly empty, which
+/// verification then refuses), before any check of the token itself.
+///
+/// # Errors
+///
+/// `401` `missing_credentials` without the header or with another scheme, `invalid_token`
+/// when the header is not text.
+pub fn bearer_token(authorization: Option<&HeaderValue>) -> Result<&str, ApiError> {
     let value =
         authorization.ok_or_else(|| ApiError::unauthorized_bearer("missing_credentials", None))?;
     let value = value.to_str().map_err(|_| {
@@ -316,7 +348,21 @@ pub async fn bearer(
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::unauthorized_bearer("missing_credentials", None));
     }
-    let token = token.trim();
+    Ok(token.trim())
+}
+
+/// The token of a request with a good Bearer token: signature and times by core (no
+/// leeway), then the record must exist for that user and match the token exactly. A token
+/// that passes has its use recorded (from the connection's address,
+/// [`crate::audit::client_addr`]) for the store's last use, off the request's path
+/// ([`crate::store::last_use`]).
+///
+/// # Errors
+///
+/// `401` with `missing_credentials`, `invalid_token`, `token_expired` or `token_revoked`;
+/// `503` when the store fails.
+pub async fn bearer(app: &App, authorization: Option<&HeaderValue>) -> Result<Bearer, ApiError> {
+    let token = bearer_token(authorization)?;
     let now = crate::clock::now();
     let verified = match app.verified.get(token) {
         // A token whose signature, form and issuer were checked before: only its time can
@@ -325,6 +371,7 @@ pub async fn bearer(
             if tokenlife_core::expiry_status(known.claims.exp, now, 0)
                 == tokenlife_core::ExpiryStatus::Expired
             {
+                audit_token(app, Kind::TokenUsedAfterExpiry, &known.claims);
                 return Err(ApiError::unauthorized_bearer(
                     "token_expired",
                     Some("the token has expired"),
@@ -339,16 +386,32 @@ pub async fn bearer(
                 ApiError::unauthorized_bearer("invalid_token", Some(&err.to_string()))
             };
             let options = VerifyOptions::at(now).issuer(&app.config.issuer);
-            let claims = match app.verifier.verify(token, &options) {
+            let mut checked = app.keys.current().verifier.verify(token, &options);
+            // A kid this server has not read yet: another process may have rotated.
+            if matches!(&checked, Err(err) if err.code() == "unknown_key") {
+                checked = app
+                    .keys
+                    .fresh(app.store.as_ref())
+                    .await?
+                    .verifier
+                    .verify(token, &options);
+            }
+            let claims = match checked {
                 Ok(claims) => claims,
-                Err(err) if err.code() == "expired" => return Err(expired()),
+                Err(err) if err.code() == "expired" => {
+                    audit_expired(app, token, now);
+                    return Err(expired());
+                }
                 // Not one of ours: perhaps one Specter issued, under the key an import kept.
                 // Its claims have no `iss`; its record and fingerprint are checked below,
                 // as for every token.
                 Err(err) => match app.specter.verifier(app.store.as_ref(), now).await? {
                     Some(specter) => match specter.verify(token, &VerifyOptions::at(now)) {
                         Ok(claims) => claims,
-                        Err(legacy) if legacy.code() == "expired" => return Err(expired()),
+                        Err(legacy) if legacy.code() == "expired" => {
+                            audit_expired(app, token, now);
+                            return Err(expired());
+                        }
                         Err(_) => return Err(invalid(err)),
                     },
                     None => return Err(invalid(err)),
@@ -369,7 +432,7 @@ pub async fn bearer(
         .await?;
     match held {
         Some(true) => {
-            verified.record_use(app, crate::clock::now_secs(), peer);
+            verified.record_use(app, crate::clock::now_secs(), crate::audit::client_addr());
             Ok(Bearer { verified })
         }
         Some(false) => Err(ApiError::unauthorized_bearer(
@@ -382,6 +445,7 @@ pub async fn bearer(
                 .is_revoked(&claims.jwt_token_id, crate::clock::now_secs())
                 .await?;
             if revoked {
+                audit_token(app, Kind::TokenUsedAfterRevocation, claims);
                 Err(ApiError::unauthorized_bearer(
                     "token_revoked",
                     Some("the token has been revoked"),
@@ -393,6 +457,22 @@ pub async fn bearer(
                 ))
             }
         }
+    }
+}
+
+/// Records a refused use of the token of `claims` (revoked or expired).
+fn audit_token(app: &App, kind: Kind, claims: &Claims) {
+    let target = crate::audit::Event::token_target(&claims.username, &claims.jwt_token_id);
+    app.audit.event(kind, &claims.username, target);
+}
+
+/// Records the use of a token that expired. Its signature was checked before its expiry
+/// (core's order), so its claims are read without checking it again.
+fn audit_expired(app: &App, token: &str, now: f64) {
+    if let Ok(seen) = tokenlife_core::inspect(token, now, 0) {
+        let target = crate::audit::Event::token_target(&seen.username, &seen.jwt_token_id);
+        app.audit
+            .event(Kind::TokenUsedAfterExpiry, &seen.username, target);
     }
 }
 

@@ -19,7 +19,9 @@ use crate::secrets::Algorithm;
 use crate::store::{ImportedUser, JsonStore, NewUser, Op, Store, StoreError};
 use crate::{auth, routes, secrets};
 
+mod audit;
 mod health;
+mod keys;
 mod token;
 
 /// Issues, lists, inspects and revokes JSON Web Tokens for an HTTP API.
@@ -51,6 +53,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Rotate, list and retire the signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Show users' tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -84,6 +89,9 @@ pub enum Command {
     /// Check that a server answers: exit 0 on a 200 from URL, else 1 with one line saying
     /// why (for container health checks, which have no curl).
     Health(health::HealthArgs),
+    /// Show the audit trail, newest first, one line per event: time, kind, actor, target,
+    /// client address.
+    Audit(audit::AuditArgs),
     /// Benchmarks only: add COUNT synthetic token records to USER (created if missing,
     /// password from standard input).
     #[command(hide = true)]
@@ -113,6 +121,14 @@ pub struct ServeArgs {
     /// The longest life a token may be given.
     #[arg(long, env = "TOKENLIFE_MAX_LIFE", default_value = "1 year")]
     pub max_life: String,
+    /// The most unexpired tokens one user may hold; a create beyond it is refused (400
+    /// too_many_tokens). Regenerating a token does not count. Unlimited when not given.
+    #[arg(long, env = "TOKENLIFE_MAX_TOKENS_PER_USER", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tokens_per_user: Option<u32>,
+    /// New tokens (created or regenerated) must carry jwt_token_endpoints; one without is
+    /// refused (400 scopes_required). In the environment: true/false, yes/no, 1/0.
+    #[arg(long, env = "TOKENLIFE_REQUIRE_SCOPES", value_parser = clap::builder::BoolishValueParser::new())]
+    pub require_scopes: bool,
     /// The issuer name put in every token.
     #[arg(long, env = "TOKENLIFE_ISSUER", default_value = "tokenlife")]
     pub issuer: String,
@@ -164,6 +180,18 @@ pub struct ServeArgs {
     /// that they are not exposed with it; off when not given.
     #[arg(long, env = "TOKENLIFE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// How long the audit trail keeps events; older ones are dropped when the server
+    /// starts and every hour.
+    #[arg(long, env = "TOKENLIFE_AUDIT_RETENTION", default_value = "90d", value_parser = parse_duration)]
+    pub audit_retention: Duration,
+    /// The size in bytes past which the data folder's audit.jsonl is rotated (to
+    /// audit.1.jsonl, the older ones moving up); not used by the PostgreSQL store.
+    #[arg(long, env = "TOKENLIFE_AUDIT_ROTATE_BYTES", default_value_t = crate::store::audit::json::DEFAULT_ROTATE_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_rotate_bytes: u64,
+    /// How long an audit event may wait for others to be written with it (0: at once).
+    /// Hidden: for tests of the flush at shutdown, and for busy servers.
+    #[arg(long, hide = true, env = "TOKENLIFE_AUDIT_LINGER", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub audit_linger: Duration,
 }
 
 impl ServeArgs {
@@ -251,6 +279,17 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 store.close();
                 result
             }
+            Command::Keys(command) => {
+                let store = open(&location).await?;
+                let log = crate::store::audit::open(
+                    &location.store(),
+                    crate::store::audit::json::DEFAULT_ROTATE_BYTES,
+                )
+                .await?;
+                let result = keys::run(store.as_ref(), log.as_ref(), command).await;
+                store.close();
+                result
+            }
             Command::ImportSpecter {
                 path,
                 specter_secret_key_file,
@@ -259,6 +298,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Command::Migrate { from, to, merge } => migrate(&from, &to, merge).await,
             Command::Seed { user, count } => seed(&location, &user, count).await,
             Command::Health(args) => health::check(&args).await,
+            Command::Audit(args) => audit::show(&location.store(), &args).await,
         }
     })
 }
@@ -319,12 +359,12 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         .transpose()?;
     let store = open(location).await?;
     checkpoint(store.as_ref()).await?;
+    let audit_log = crate::store::audit::open(&location.store(), args.audit_rotate_bytes).await?;
     let alg = match args.alg {
         AlgArg::Hs256 => Algorithm::Hs256,
         AlgArg::EdDsa => Algorithm::EdDsa,
     };
-    let signer = secrets::signer(store.as_ref(), alg).await?;
-    let verifier = signer.verifier();
+    let keys = secrets::Keys::load(store.as_ref(), alg).await?;
     let passwords = auth::Passwords::new()?;
     if store
         .users()
@@ -342,6 +382,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         if store.apply(op).await.map_err(|err| err.to_string())? {
             // A new folder holds a complete users.json from its first start on.
             checkpoint(store.as_ref()).await?;
+            audit::cli_event(audit_log.as_ref(), crate::audit::Kind::UserAdded, "admin").await?;
             println!("admin password: {password}");
         }
     }
@@ -353,17 +394,22 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
             issuer: args.issuer,
             max_life,
             forward_headers: args.forward_headers,
+            policy: crate::app::Policy {
+                max_tokens_per_user: args.max_tokens_per_user,
+                require_scopes: args.require_scopes,
+            },
         },
         store: Arc::clone(&store),
-        signer,
-        verifier,
+        keys,
         passwords,
         verified: auth::VerifiedTokens::default(),
         specter: auth::SpecterKey::default(),
         last_use: Arc::default(),
+        audit: crate::audit::Audit::start(audit_log, Some(args.audit_retention), args.audit_linger),
     });
     let flusher =
         crate::store::last_use::Flusher::spawn(Arc::clone(&app.last_use), Arc::clone(&store));
+    let audit_writer = Arc::clone(&app);
     let file_limit = match crate::http::listener::raise_file_limit() {
         Ok(limit) => limit,
         Err(err) => {
@@ -401,7 +447,7 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     tracing::info!(
         %addr,
         store = %store.describe(),
-        alg = app.signer.algorithm(),
+        alg = app.keys.current().signer.algorithm(),
         tls = acceptor.is_some(),
         file_limit,
         max_connections,
@@ -428,6 +474,13 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped accepting; finishing the writes in flight");
     flusher.finish().await;
+    // The audit events of every answered request, before the store closes.
+    if tokio::time::timeout(AUDIT_FLUSH_WAIT, audit_writer.audit.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::error!("the audit trail could not be written before the stop");
+    }
     store.close();
     // A stopped server leaves everything in users.json, in Specter's layout, for whoever
     // reads the folder next (a person, a backup, `tokenlife migrate`).
@@ -436,6 +489,9 @@ async fn serve(location: &Location, args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|err| err.to_string())
 }
+
+/// The longest a stopping server waits for the audit trail's last writes.
+const AUDIT_FLUSH_WAIT: Duration = Duration::from_secs(30);
 
 /// Serves `GET /metrics` on `at` (its own listener and limits, the API's timeouts) until
 /// told to stop; prints `metrics on http://ADDR`.
@@ -502,6 +558,20 @@ async fn shutdown_signal(mut signals: Signals) {
 
 async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
     let store = open(location).await?;
+    let log = match command {
+        UserCommand::List => None,
+        _ => Some(
+            crate::store::audit::open(
+                &location.store(),
+                crate::store::audit::json::DEFAULT_ROTATE_BYTES,
+            )
+            .await?,
+        ),
+    };
+    let audit_event = async |kind, username: &str| match &log {
+        Some(log) => audit::cli_event(log.as_ref(), kind, username).await,
+        None => Ok(()),
+    };
     let result = match command {
         UserCommand::Add { username, admin } => {
             check_username(&username)?;
@@ -516,6 +586,7 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
                 .await
                 .map_err(|err| user_error(err, &username))?;
             println!("added user {username}");
+            audit_event(crate::audit::Kind::UserAdded, &username).await?;
             Ok(())
         }
         UserCommand::Passwd { username } => {
@@ -537,6 +608,7 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
                 .await
                 .map_err(|err| user_error(err, &username))?;
             println!("changed the password of {username}");
+            audit_event(crate::audit::Kind::PasswordChanged, &username).await?;
             Ok(())
         }
         UserCommand::Remove { username } => {
@@ -548,6 +620,7 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
                 .await
                 .map_err(|err| user_error(err, &username))?;
             println!("removed user {username}");
+            audit_event(crate::audit::Kind::UserRemoved, &username).await?;
             Ok(())
         }
         UserCommand::List => {
@@ -559,6 +632,9 @@ async fn user(location: &Location, command: UserCommand) -> Result<(), String> {
         }
     };
     store.close();
+    if let Some(log) = log {
+        log.close();
+    }
     result
 }
 
@@ -767,6 +843,7 @@ async fn seed(location: &Location, user: &str, count: usize) -> Result<(), Strin
                 jwt_token_origin: None,
                 jwt_token_last_used: None,
                 jwt_token_last_used_from: None,
+                kid: None,
             };
             (id, record)
         })
@@ -805,7 +882,9 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
     let dump = json
         .dump(crate::clock::now_secs())
         .map_err(|err| err.to_string())?;
+    let keyring = Store::keyring(&json).await.map_err(|err| err.to_string());
     json.close();
+    let keyring = keyring?;
     let pg = crate::store::open_postgres(to).await?;
     let [users, tokens, revoked, keys] = pg.counts().await.map_err(|err| err.to_string())?;
     if users + tokens + revoked + keys > 0 && !merge {
@@ -815,7 +894,18 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
              and {keys} keys; pass --merge to add to them"
         ));
     }
-    let differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    let mut differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    // The keyring (after `tokenlife keys rotate`) goes along, unless the database has one.
+    if differing.is_ok() && !keyring.keys.is_empty() {
+        match Store::save_keyring(&pg, 0, keyring.keys).await {
+            Ok(true) => {}
+            Ok(false) => eprintln!(
+                "warning: the database already has a keyring and keeps it: tokens signed with \
+                 keys of the folder's keyring will not verify on PostgreSQL"
+            ),
+            Err(err) => differing = Err(err.to_string()),
+        }
+    }
     pg.close();
     for name in differing? {
         eprintln!(

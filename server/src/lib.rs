@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use warp::Filter;
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -24,13 +25,6 @@ pub mod store;
 use app::App;
 use http::handlers::{Body, BodyError, MAX_BODY_BYTES};
 use http::{api_error, handlers, metrics, static_files};
-
-/// The connection's peer address, which the listener puts in every request
-/// (`http::listener::PeerAddr`); `None` under another server.
-fn peer() -> impl Filter<Extract = (Option<std::net::IpAddr>,), Error = Infallible> + Copy {
-    warp::ext::optional::<http::listener::PeerAddr>()
-        .map(|peer: Option<http::listener::PeerAddr>| peer.map(|p| p.0))
-}
 
 /// The whole application: the API, the public endpoints and the web page, with every
 /// rejection turned into a JSON answer and one log line per request.
@@ -67,11 +61,26 @@ pub fn routes(
         .and(with_app.clone())
         .and(headers)
         .then(handlers::delete_token);
+    let regenerate = warp::path!("api" / "v1alpha" / "token" / String / "regenerate")
+        .and(warp::post())
+        .and(with_app.clone())
+        .and(headers)
+        .then(handlers::regenerate_token);
+    let admin_list = warp::path!("api" / "v1alpha" / "admin" / "tokens")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(headers)
+        .and(warp::query::<Vec<(String, String)>>())
+        .then(handlers::admin::list_tokens);
+    let admin_delete = warp::path!("api" / "v1alpha" / "admin" / "token" / String / String)
+        .and(warp::delete())
+        .and(with_app.clone())
+        .and(headers)
+        .then(handlers::admin::delete_token);
     let whoami = warp::path!("api" / "v1alpha" / "whoami")
         .and(warp::get())
         .and(with_app.clone())
         .and(authorization())
-        .and(peer())
         .then(handlers::whoami);
     let forward_auth = warp::path!("api" / "v1alpha" / "auth")
         .and(
@@ -84,7 +93,6 @@ pub fn routes(
         .and(with_app.clone())
         .and(warp::method())
         .and(headers)
-        .and(peer())
         .then(handlers::forward_auth);
     let revoked = warp::path!("api" / "v1alpha" / "revoked")
         .and(warp::get())
@@ -96,6 +104,12 @@ pub fn routes(
         .and(with_app.clone())
         .and(headers)
         .then(handlers::jwks);
+    let audit = warp::path!("api" / "v1alpha" / "audit")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(headers)
+        .and(warp::query::<Vec<(String, String)>>())
+        .then(handlers::audit::list);
     let openapi = warp::path!("api" / "v1alpha" / "openapi.json")
         .and(warp::get())
         .and(headers)
@@ -120,6 +134,12 @@ pub fn routes(
         .unify()
         .or(delete)
         .unify()
+        .or(regenerate)
+        .unify()
+        .or(admin_list)
+        .unify()
+        .or(admin_delete)
+        .unify()
         .or(revoked)
         .unify()
         .or(jwks)
@@ -129,6 +149,8 @@ pub fn routes(
         .or(readyness)
         .unify()
         .or(openapi)
+        .unify()
+        .or(audit)
         .unify();
     layers(api, dirs)
 }

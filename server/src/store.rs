@@ -10,6 +10,7 @@ use tokenlife_core::TokenRecord;
 
 use throttle::Throttle;
 
+pub mod audit;
 pub(crate) mod json;
 pub mod keys;
 pub mod last_use;
@@ -73,6 +74,20 @@ pub trait Store: Send + Sync {
     /// The token records of `username` (empty when the user has none or does not exist).
     fn tokens(&self, username: &str) -> StoreFuture<'_, Vec<(String, TokenRecord)>>;
 
+    /// Every user's token records, as (username, id, record), by username then id: the
+    /// admin view. By default one [`Store::tokens`] per user of [`Store::users`].
+    fn all_tokens(&self) -> StoreFuture<'_, Vec<(String, String, TokenRecord)>> {
+        Box::pin(async move {
+            let mut all = Vec::new();
+            for user in self.users().await? {
+                for (id, record) in self.tokens(&user.username).await? {
+                    all.push((user.username.clone(), id, record));
+                }
+            }
+            Ok(all)
+        })
+    }
+
     /// One token record of `username`.
     fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>>;
 
@@ -97,6 +112,19 @@ pub trait Store: Send + Sync {
     /// The 32-byte signing key `name` (`"hs256"`, `"ed25519"`), made from the OS generator
     /// by the first process that asks and the same for every process on this store.
     fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]>;
+
+    /// Whether the store keeps a signing key under the old name `name` (never made).
+    fn has_signing_key(&self, name: &str) -> StoreFuture<'_, bool>;
+
+    /// The keyring ([`keys::Keyring`]): every kept key with its state, and a generation
+    /// that grows with each change. Read fresh at every call (another process may have
+    /// rotated); empty with generation 0 before the first rotation, when the one key is the
+    /// [`Store::signing_key`] of the server's `--alg`.
+    fn keyring(&self) -> StoreFuture<'_, keys::Keyring>;
+
+    /// Replaces the keyring's keys if its generation is still `expected` (then it becomes
+    /// `expected + 1`); `Ok(false)` when another process changed it first.
+    fn save_keyring(&self, expected: u64, keys: Vec<keys::KeyEntry>) -> StoreFuture<'_, bool>;
 
     /// Specter's signing key, kept by `tokenlife import-specter` so that the tokens Specter
     /// issued keep working: it only verifies them, it never signs. `None` when no import
@@ -186,13 +214,31 @@ impl PasswordRecord {
 /// happen under the store's lock, so two processes cannot both pass them.
 #[derive(Debug, Clone)]
 pub enum Op {
-    /// Store a new token of `user`; fails if the user has a token with that description.
+    /// Store a new token of `user`; fails if the user has a token with that description,
+    /// or already holds `max_tokens` unexpired tokens (at the record's `iat`).
     CreateToken {
         /// The owner.
         user: String,
         /// The token id.
         id: String,
         /// What is kept of the token.
+        record: TokenRecord,
+        /// The most unexpired tokens a user may hold (`serve --max-tokens-per-user`);
+        /// `None` for no limit.
+        max_tokens: Option<u32>,
+    },
+    /// Replace the token `old` of `user` by a new one in one step (regenerate): `old` is
+    /// deleted and revoked as [`Op::DeleteToken`] does, and `record` stored under `id`;
+    /// a crash leaves one or the other, never neither. `Ok(false)` when `user` has no
+    /// token `old` (deleted or regenerated meanwhile).
+    RegenerateToken {
+        /// The owner.
+        user: String,
+        /// The token replaced.
+        old: String,
+        /// The new token's id.
+        id: String,
+        /// What is kept of the new token (its `iat` is the time of the change).
         record: TokenRecord,
     },
     /// Delete a token of `user`; it stays listed as revoked until `exp` if that is after `now`.
@@ -291,6 +337,8 @@ pub struct UserSummary {
 pub enum StoreError {
     /// The user already has a token with this description.
     DuplicateDescription,
+    /// The user already holds this many unexpired tokens (`--max-tokens-per-user`).
+    TooManyTokens(u32),
     /// No such user.
     UnknownUser,
     /// The username is taken.
@@ -306,6 +354,9 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::DuplicateDescription => {
                 f.write_str("the user already has a token with this description")
+            }
+            StoreError::TooManyTokens(max) => {
+                write!(f, "the user already holds {max} unexpired tokens")
             }
             StoreError::UnknownUser => f.write_str("no such user"),
             StoreError::UserExists => f.write_str("a user with this name already exists"),

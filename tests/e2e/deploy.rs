@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::harness::{BIN, Server, TempDir, basic, bearer, store_args};
+use crate::harness::{BIN, Server, TempDir, basic, bearer, run_command, store_args};
 
 /// The repository's top (the tests compare the served files with its `www/` and
 /// `wasm/pkg/`).
@@ -40,27 +40,7 @@ fn run(bin: &Path, cwd: &Path, args: &[&str], stdin: &str) -> (bool, String, Str
         .args(args)
         .env_clear()
         .env("RUST_LOG", "warn");
-    run_with(&mut command, stdin)
-}
-
-/// Runs `command` with `stdin`; (success, stdout, stderr).
-fn run_with(command: &mut Command, stdin: &str) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tokenlife");
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_command(&mut command, stdin)
 }
 
 /// A folder holding only `bin` (as `/tokenlife`) and the shared libraries it loads
@@ -168,7 +148,7 @@ fn the_binary_alone_serves_the_page_the_package_and_the_api() {
     // The command line, from the same folder, on the same default data folder.
     let password = "alone in a folder";
     let mut add = chrooted(&root.0, &["user", "add", "alice"]);
-    let (ok, _, err) = run_with(&mut add, &format!("{password}\n"));
+    let (ok, _, err) = run_command(&mut add, &format!("{password}\n"));
     assert!(ok, "user add: {err}");
     let created = client.create(&basic("alice", password), "alone", json!("1h"));
     let token = created["jwt_token"].as_str().expect("token");
@@ -303,7 +283,7 @@ fn health_checks_a_server() {
         .arg("health")
         .env_clear()
         .env("TOKENLIFE_LISTEN", format!("0.0.0.0:{}", server.port));
-    let (ok, out, err) = run_with(&mut command, "");
+    let (ok, out, err) = run_command(&mut command, "");
     assert!(ok, "{err}");
     assert!(
         out.contains("127.0.0.1") && out.contains("/api/healthz/liveness"),

@@ -280,14 +280,21 @@ pub fn run_cli_with(
     args: &[&str],
     stdin: &str,
 ) -> (bool, String, String) {
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .arg("--data")
         .arg(data)
         .args(store)
         .args(args)
         .env_remove("SECRET_KEY")
         .env_remove("TOKENLIFE_STORE")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn");
+    run_command(&mut command, stdin)
+}
+
+/// Runs `command` with `stdin` written to it; (success, stdout, stderr).
+pub fn run_command(command: &mut Command, stdin: &str) -> (bool, String, String) {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -2,12 +2,15 @@
 //! temporary data folder, driven over real HTTP. One integration test binary for the
 //! server crate (`cargo test -p tokenlife-server`).
 
+mod admin;
 mod api;
+mod audit;
 mod caching;
 mod commands;
 mod deploy;
 mod durability;
 mod harness;
+mod keys;
 mod last_use;
 mod metrics;
 mod openapi;

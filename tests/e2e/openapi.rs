@@ -296,7 +296,9 @@ fn every_operation_answers_as_documented() {
         .collect();
     let id = "00000000-0000-4000-8000-000000000000";
     for template in &paths {
-        let path = template.replace("{jwt_token_id}", id);
+        let path = template
+            .replace("{jwt_token_id}", id)
+            .replace("{username}", "admin");
         let documented = documented_methods(template);
         for method in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"] {
             if !documented.contains(method) {
@@ -402,6 +404,40 @@ fn every_operation_answers_as_documented() {
     assert_eq!(client.get(whoami, &[bearer(&token)]).status, 401);
     let revoked = client.get("/api/v1alpha/revoked", &[]).json();
     assert_eq!(revoked["revoked"][0]["jwt_token_id"], id.as_str());
+
+    // Issue 16: regenerate and the admin view (tests/e2e/admin.rs has the rest).
+    let again = client.create(&admin, "again", json!("1h"));
+    let again_id = again["jwt_token_id"].as_str().expect("id");
+    let regenerate = format!("{tokens}{again_id}/regenerate");
+    assert_eq!(
+        client
+            .send("POST", &regenerate, std::slice::from_ref(&admin), None)
+            .status,
+        201
+    );
+    assert_eq!(
+        client
+            .send("POST", &regenerate, std::slice::from_ref(&admin), None)
+            .status,
+        404
+    );
+    let every = "/api/v1alpha/admin/tokens";
+    assert_eq!(client.get(every, std::slice::from_ref(&admin)).status, 200);
+    assert_eq!(
+        client
+            .get(
+                &format!("{every}?user=nobody"),
+                std::slice::from_ref(&admin)
+            )
+            .status,
+        404
+    );
+    assert_eq!(client.get(every, &[]).status, 401);
+    let gone = format!("/api/v1alpha/admin/token/admin/{again_id}");
+    assert_eq!(
+        client.delete(&gone, std::slice::from_ref(&admin)).status,
+        404
+    );
 
     for _ in 0..20 {
         let response = client.get(tokens, std::slice::from_ref(&wrong));

@@ -112,6 +112,7 @@ mod tests {
             jwt_token_origin: None,
             jwt_token_last_used: None,
             jwt_token_last_used_from: None,
+            kid: None,
         }
     }
 

@@ -258,7 +258,9 @@ fn allowed(path: &str) -> &'static str {
     let path = path.strip_suffix('/').unwrap_or(path);
     match path.strip_prefix("/api/v1alpha/") {
         Some("token") => "GET, POST",
+        Some(rest) if rest.starts_with("token/") && rest.ends_with("/regenerate") => "POST",
         Some(rest) if rest.starts_with("token/") => "GET, DELETE",
+        Some(rest) if rest.starts_with("admin/token/") => "DELETE",
         Some("auth") => "GET, HEAD, POST",
         Some(_) => "GET",
         None if path.starts_with("/api/") || path.starts_with("/.well-known/") => "GET",

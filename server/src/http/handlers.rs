@@ -8,12 +8,15 @@ use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
 use crate::app::App;
+use crate::audit::{Event, Kind};
 use crate::auth;
 use crate::http::api_error::{
     ApiError, Failure, json_bytes, json_response, payload_too_large, unsupported_media_type,
 };
 use crate::store::{Op, StoreError};
 
+pub mod admin;
+pub mod audit;
 mod cache;
 mod forward;
 pub mod openapi;
@@ -26,7 +29,8 @@ pub const MAX_DESCRIPTION_CHARS: usize = 256;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Specter's answer for a blank or repeated description.
 const DESCRIPTION_TAKEN: &str = "Token description already exists or is blank";
-const TOKEN_NOT_FOUND: &str = "Token does not exist, make sure to enter correct token id";
+pub(crate) const TOKEN_NOT_FOUND: &str =
+    "Token does not exist, make sure to enter correct token id";
 
 /// A request body read up to [`MAX_BODY_BYTES`]; `Err` when it was longer or unreadable.
 pub type Body = Result<bytes::Bytes, BodyError>;
@@ -40,7 +44,7 @@ pub enum BodyError {
     Unreadable,
 }
 
-fn respond(result: Result<Response, ApiError>) -> Response {
+pub(crate) fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(ApiError::into_response)
 }
 
@@ -57,40 +61,41 @@ async fn create_token_inner(
     let username = auth::basic(app, headers).await?;
     let request = read_json(headers, body)?;
     let request = TokenRequest::from_json(&request, app.config.max_life)?;
-    let mut random = [0u8; 16];
-    getrandom::fill(&mut random)
-        .map_err(|err| ApiError::failure(Failure::Randomness(err.to_string())))?;
-    let id = TokenId::from_random_bytes(random);
-    let now = crate::clock::now_secs();
-    let mut claims = Claims::new(
+    require_scopes(app, request.endpoints.as_ref())?;
+    let issued = issue(
+        app,
         &username,
-        id,
         &request.description,
         request.life,
-        now,
-        &app.config.issuer,
+        request.endpoints,
     )
-    .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
-    if let Some(endpoints) = request.endpoints {
-        claims = claims.with_endpoints(endpoints);
-    }
-    let token = app
-        .signer
-        .sign(&claims)
-        .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
-    let record = TokenRecord::new(&claims, &token);
-    let id = claims.jwt_token_id.clone();
+    .await?;
+    let target = Event::token_target(&username, &issued.id);
     let op = Op::CreateToken {
-        user: username,
-        id: id.clone(),
-        record,
+        user: username.clone(),
+        id: issued.id.clone(),
+        record: issued.record.clone(),
+        max_tokens: app.config.policy.max_tokens_per_user,
     };
     match crate::http::metrics::timed_write(app.store.apply(op)).await {
-        Ok(_) => crate::http::metrics::METRICS.token_created(),
+        Ok(_) => {
+            crate::http::metrics::METRICS.token_created();
+            app.audit.event(Kind::TokenCreated, &username, target);
+        }
         Err(StoreError::DuplicateDescription) => {
             return Err(ApiError::bad_request(
                 "duplicate_description",
                 DESCRIPTION_TAKEN,
+            ));
+        }
+        Err(StoreError::TooManyTokens(max)) => {
+            return Err(ApiError::bad_request(
+                "too_many_tokens",
+                format!(
+                    "This server allows each user at most {max} unexpired token{} \
+                     (policy --max-tokens-per-user); delete one first.",
+                    if max == 1 { "" } else { "s" }
+                ),
             ));
         }
         Err(StoreError::UnknownUser) => {
@@ -98,16 +103,132 @@ async fn create_token_inner(
         }
         Err(err) => return Err(err.into()),
     }
-    Ok(json_response(
-        StatusCode::CREATED,
-        &json!({
-            "message": "Token generated",
-            "jwt_token_id": id,
-            "jwt_token": token,
-            "jwt_token_description": claims.jwt_token_description,
-            "jwt_token_life": claims.life(),
-        }),
-    ))
+    Ok(issued.answer("Token generated"))
+}
+
+/// A token just signed, with what the store keeps of it.
+struct Issued {
+    id: String,
+    token: String,
+    claims: Claims,
+    record: TokenRecord,
+}
+
+impl Issued {
+    /// The `201` of create and regenerate: the token, shown this once.
+    fn answer(&self, message: &str) -> Response {
+        json_response(
+            StatusCode::CREATED,
+            &json!({
+                "message": message,
+                "jwt_token_id": self.id,
+                "jwt_token": self.token,
+                "jwt_token_description": self.claims.jwt_token_description,
+                "jwt_token_life": self.claims.life(),
+            }),
+        )
+    }
+}
+
+/// Signs a new token of `username` from now on, with a fresh random id.
+async fn issue(
+    app: &App,
+    username: &str,
+    description: &str,
+    life: Life,
+    endpoints: Option<Vec<String>>,
+) -> Result<Issued, ApiError> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random)
+        .map_err(|err| ApiError::failure(Failure::Randomness(err.to_string())))?;
+    let id = TokenId::from_random_bytes(random);
+    let now = crate::clock::now_secs();
+    let mut claims = Claims::new(username, id, description, life, now, &app.config.issuer)
+        .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
+    if let Some(endpoints) = endpoints {
+        claims = claims.with_endpoints(endpoints);
+    }
+    // The keyring as the store has it now: a rotation made elsewhere signs from here on.
+    let token = app
+        .keys
+        .fresh(app.store.as_ref())
+        .await?
+        .signer
+        .sign(&claims)
+        .map_err(|err| ApiError::failure(Failure::Signing(err.to_string())))?;
+    let record = TokenRecord::new(&claims, &token);
+    Ok(Issued {
+        id: claims.jwt_token_id.clone(),
+        token,
+        claims,
+        record,
+    })
+}
+
+/// `400 scopes_required` when the server requires endpoint scopes (`--require-scopes`)
+/// and a new token would carry none.
+fn require_scopes(app: &App, endpoints: Option<&Vec<String>>) -> Result<(), ApiError> {
+    if app.config.policy.require_scopes && endpoints.is_none() {
+        return Err(ApiError::bad_request(
+            "scopes_required",
+            "This server requires every new token to carry jwt_token_endpoints \
+             (policy --require-scopes).",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1alpha/token/{id}/regenerate`: replaces one of the user's tokens by a new
+/// one with the same description, endpoints and life (from now on), revoking the old one
+/// at once, in one change of the store. Answered as create is: `201`, the token shown once.
+pub async fn regenerate_token(id: String, app: Arc<App>, headers: HeaderMap) -> Response {
+    respond(regenerate_token_inner(&app, &headers, id).await)
+}
+
+async fn regenerate_token_inner(
+    app: &App,
+    headers: &HeaderMap,
+    old: String,
+) -> Result<Response, ApiError> {
+    let username = auth::basic(app, headers).await?;
+    let record = app
+        .store
+        .token(&username, &old)
+        .await?
+        .ok_or_else(|| ApiError::not_found("token_not_found", TOKEN_NOT_FOUND))?;
+    let life = i64::try_from(record.jwt_token_life)
+        .map_err(|_| tokenlife_core::LifeError::Overflow)
+        .and_then(Life::from_secs)
+        .and_then(|life| life.at_most(app.config.max_life))
+        .map_err(|err| ApiError::bad_request("bad_life", err.to_string()))?;
+    require_scopes(app, record.jwt_token_endpoints.as_ref())?;
+    let issued = issue(
+        app,
+        &username,
+        &record.jwt_token_description,
+        life,
+        record.jwt_token_endpoints,
+    )
+    .await?;
+    // The target names the old token: the new one's id is in the answer, shown once.
+    let target = Event::token_target(&username, &old);
+    let op = Op::RegenerateToken {
+        user: username.clone(),
+        old,
+        id: issued.id.clone(),
+        record: issued.record.clone(),
+    };
+    match crate::http::metrics::timed_write(app.store.apply(op)).await {
+        Ok(true) => {
+            crate::http::metrics::METRICS.token_deleted();
+            crate::http::metrics::METRICS.token_created();
+            app.audit.event(Kind::TokenRegenerated, &username, target);
+            Ok(issued.answer("Token regenerated"))
+        }
+        // Deleted or regenerated meanwhile.
+        Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// A validated token request.
@@ -425,14 +546,16 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
     respond(
         async {
             let username = auth::basic(&app, &headers).await?;
+            let target = Event::token_target(&username, &id);
             let op = Op::DeleteToken {
-                user: username,
+                user: username.clone(),
                 id,
                 now: crate::clock::now_secs(),
             };
             match crate::http::metrics::timed_write(app.store.apply(op)).await {
                 Ok(true) => {
                     crate::http::metrics::METRICS.token_deleted();
+                    app.audit.event(Kind::TokenDeleted, &username, target);
                     Ok(json_response(
                         StatusCode::OK,
                         &json!({ "message": "Token deleted" }),
@@ -447,14 +570,10 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
 }
 
 /// `GET /api/v1alpha/whoami`: the Bearer token's owner and life.
-pub async fn whoami(
-    app: Arc<App>,
-    authorization: Option<HeaderValue>,
-    peer: Option<std::net::IpAddr>,
-) -> Response {
+pub async fn whoami(app: Arc<App>, authorization: Option<HeaderValue>) -> Response {
     respond(
         async {
-            let bearer = auth::bearer(&app, authorization.as_ref(), peer).await?;
+            let bearer = auth::bearer(&app, authorization.as_ref()).await?;
             let claims = &bearer.verified.claims;
             if !scope::allows(
                 claims.jwt_token_endpoints.as_ref(),
@@ -496,18 +615,13 @@ pub async fn whoami(
 /// forward_headers_refused`, whoever sends it: the refusal says nothing about a token),
 /// then the Bearer token (`401`), then its scope for the judged request (`403
 /// insufficient_scope`).
-pub async fn forward_auth(
-    app: Arc<App>,
-    method: Method,
-    headers: HeaderMap,
-    peer: Option<std::net::IpAddr>,
-) -> Response {
+pub async fn forward_auth(app: Arc<App>, method: Method, headers: HeaderMap) -> Response {
     respond(
         async {
             let (method, uri) =
                 forward::judged_request(app.config.forward_headers, &method, &headers)?;
             let authorization = headers.get(warp::http::header::AUTHORIZATION);
-            let bearer = auth::bearer(&app, authorization, peer).await?;
+            let bearer = auth::bearer(&app, authorization).await?;
             let claims = &bearer.verified.claims;
             if !scope::allows(claims.jwt_token_endpoints.as_ref(), &method, &uri) {
                 return Err(ApiError::insufficient_scope());
@@ -529,9 +643,17 @@ pub async fn forward_auth(
     )
 }
 
-/// `GET /.well-known/jwks.json`: the public keys (none for HS256).
+/// `GET /.well-known/jwks.json`: the public keys still verifying (none for HS256), as the
+/// store's keyring has them now (the last reading if the store is away).
 pub async fn jwks(app: Arc<App>, headers: HeaderMap) -> Response {
-    cache::json(&headers, cache::JWKS_MAX_AGE, &app.signer.jwks())
+    let ring = match app.keys.fresh(app.store.as_ref()).await {
+        Ok(ring) => ring,
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the keyring: the JWKS is the last one read");
+            app.keys.current()
+        }
+    };
+    cache::json(&headers, cache::JWKS_MAX_AGE, &ring.jwks)
 }
 
 /// `GET /api/v1alpha/revoked`: tokens deleted before their expiry, until they expire.

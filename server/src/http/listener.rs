@@ -71,12 +71,6 @@ pub struct Options {
     pub open_connections: Option<&'static AtomicUsize>,
 }
 
-/// The address of the connection's peer, in every request's extensions (read with
-/// `warp::ext::optional`). It is the TCP peer: a proxy in front is what it names, and no
-/// `X-Forwarded-For` is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddr(pub std::net::IpAddr);
-
 /// An error a service or a body may fail with.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -253,7 +247,10 @@ async fn serve_connection<S: Service>(
         registry,
         id: conn.id,
     };
-    let peer = stream.peer_addr().ok().map(|addr| PeerAddr(addr.ip()));
+    // The client address each request is served with (`crate::audit::client_addr`: the
+    // audit trail and the last use of tokens). It is the TCP peer: a proxy in front is
+    // what it names, and no `X-Forwarded-For` is read.
+    let peer = stream.peer_addr().ok().map(|addr| addr.ip());
     let Some(acceptor) = tls else {
         return serve_http(stream, service, conn, limits, stop, peer).await;
     };
@@ -334,7 +331,7 @@ async fn serve_http<S, IO>(
     conn: Arc<Conn>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
-    peer: Option<PeerAddr>,
+    peer: Option<std::net::IpAddr>,
 ) where
     S: Service,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -347,11 +344,8 @@ async fn serve_http<S, IO>(
         let conn = Arc::clone(&conn);
         hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let guard = InFlight::start(&conn);
-            let mut request = request.map(|body| RequestBody::new(body, limits.header_timeout));
-            if let Some(peer) = peer {
-                request.extensions_mut().insert(peer);
-            }
-            let answer = service.call(request);
+            let request = request.map(|body| RequestBody::new(body, limits.header_timeout));
+            let answer = crate::audit::with_client(peer, service.call(request));
             async move {
                 let response = answer.await?;
                 Ok::<_, S::Error>(response.map(|body| Guarded {

@@ -280,6 +280,24 @@ impl Store for JsonStore {
         Box::pin(std::future::ready(keys::get_or_make(&self.inner.dir, name)))
     }
 
+    fn has_signing_key(&self, name: &str) -> StoreFuture<'_, bool> {
+        Box::pin(std::future::ready(
+            keys::existing(&self.inner.dir, name).map(|key| key.is_some()),
+        ))
+    }
+
+    fn keyring(&self) -> StoreFuture<'_, keys::Keyring> {
+        Box::pin(std::future::ready(keys::keyring(&self.inner.dir)))
+    }
+
+    fn save_keyring(&self, expected: u64, ring: Vec<keys::KeyEntry>) -> StoreFuture<'_, bool> {
+        Box::pin(std::future::ready(keys::save_keyring(
+            &self.inner.dir,
+            expected,
+            ring,
+        )))
+    }
+
     fn specter_key(&self) -> StoreFuture<'_, Option<Vec<u8>>> {
         Box::pin(std::future::ready(keys::specter(&self.inner.dir)))
     }

@@ -40,11 +40,13 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "specter",
         include_str!("../../migrations/0002_specter.sql"),
     ),
+    (3, "keys", include_str!("../../migrations/0003_keys.sql")),
     (
         4,
         "last_used",
         include_str!("../../migrations/0004_last_used.sql"),
     ),
+    (5, "audit", include_str!("../../migrations/0005_audit.sql")),
 ];
 
 /// The advisory lock key of migrations ("tokenlif" in ASCII).
@@ -62,10 +64,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Token rows sent in one statement by imports and migrations.
 const BATCH: usize = 2000;
 
-const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints, origin";
+const TOKEN_COLUMNS: &str = "description, life, iat, exp, fingerprint, endpoints, origin, kid";
 /// What lists and reads of records select: [`TOKEN_COLUMNS`] and the last use.
 const RECORD_COLUMNS: &str =
-    "description, life, iat, exp, fingerprint, endpoints, origin, last_used, last_used_from";
+    "description, life, iat, exp, fingerprint, endpoints, origin, kid, last_used, last_used_from";
 
 /// Records a batch of uses in one statement (`Op::Touch`): each row that exists takes its
 /// use unless it holds a later one.
@@ -245,7 +247,7 @@ impl PgStore {
         Ok(differing)
     }
 
-    async fn client(&self) -> Result<Object, StoreError> {
+    pub(crate) async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(|err| {
             StoreError::Io(format!("cannot reach the database: {}", with_causes(&err)))
         })
@@ -376,7 +378,12 @@ impl PgStore {
         // Token creates and deletes, the busy changes, are committed in groups; the rest
         // one by one on a pooled connection.
         match op {
-            Op::CreateToken { user, id, record } => {
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens: None,
+            } => {
                 self.committer
                     .apply(Change::Create { user, id, record })
                     .await
@@ -384,6 +391,8 @@ impl PgStore {
             Op::DeleteToken { user, id, now } => {
                 self.committer.apply(Change::Delete { user, id, now }).await
             }
+            // A create under a limit counts the user's tokens under their row's lock,
+            // in its own transaction (see apply_alone).
             op => self.apply_alone(op).await,
         }
     }
@@ -392,10 +401,71 @@ impl PgStore {
         let mut client = self.client().await?;
         match op {
             // Not reached (apply_op takes them), but answered the same way.
-            Op::CreateToken { user, id, record } => {
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens: None,
+            } => {
                 drop(client);
                 let change = Change::Create { user, id, record };
                 self.committer.apply(change).await
+            }
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens: Some(max),
+            } => {
+                // The user's row lock makes racing creates of one user (on any server)
+                // take turns, so each counts the ones committed before it.
+                let tx = client.transaction().await.map_err(db_error)?;
+                lock_user(&tx, &user).await?;
+                let held: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM tokens WHERE username = $1 AND exp > $2",
+                        &[&user, &record.iat],
+                    )
+                    .await
+                    .map_err(db_error)?
+                    .get(0);
+                if held >= i64::from(max) {
+                    return Err(StoreError::TooManyTokens(max));
+                }
+                commit::insert_one(&tx, &user, &id, &record, "")
+                    .await
+                    .map_err(token_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
+            }
+            Op::RegenerateToken {
+                user,
+                old,
+                id,
+                record,
+            } => {
+                // One transaction: the old token is revoked and the new one stored, or
+                // neither.
+                let tx = client.transaction().await.map_err(db_error)?;
+                let gone = tx
+                    .query_opt(
+                        "WITH gone AS (DELETE FROM tokens WHERE id = $1 AND username = $2 \
+                         RETURNING id, exp), \
+                         kept AS (INSERT INTO revoked (id, exp) SELECT id, exp FROM gone \
+                         WHERE exp > $3 ON CONFLICT (id) DO UPDATE SET exp = EXCLUDED.exp) \
+                         SELECT id FROM gone",
+                        &[&old, &user, &record.iat],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if gone.is_none() {
+                    return Ok(false);
+                }
+                commit::insert_one(&tx, &user, &id, &record, "")
+                    .await
+                    .map_err(token_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(true)
             }
             Op::DeleteToken { user, id, now } => {
                 drop(client);
@@ -662,6 +732,18 @@ impl Store for PgStore {
         timed(self.tokens_of(username.to_owned()))
     }
 
+    fn all_tokens(&self) -> StoreFuture<'_, Vec<(String, String, TokenRecord)>> {
+        timed(async move {
+            let sql =
+                format!("SELECT username, id, {TOKEN_COLUMNS} FROM tokens ORDER BY username, id");
+            let rows = self.query(&sql, &[]).await?;
+            Ok(rows
+                .iter()
+                .map(|row| (row.get(0), row.get(1), token_record(row, 2)))
+                .collect())
+        })
+    }
+
     fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>> {
         timed(self.token_of(username.to_owned(), id.to_owned()))
     }
@@ -689,6 +771,63 @@ impl Store for PgStore {
 
     fn signing_key(&self, name: &str) -> StoreFuture<'_, [u8; 32]> {
         timed(self.key(name.to_owned()))
+    }
+
+    fn has_signing_key(&self, name: &str) -> StoreFuture<'_, bool> {
+        let name = name.to_owned();
+        timed(async move {
+            let row = self
+                .query_opt("SELECT 1 FROM signing_keys WHERE name = $1", &[&name])
+                .await?;
+            Ok(row.is_some())
+        })
+    }
+
+    fn keyring(&self) -> StoreFuture<'_, super::keys::Keyring> {
+        timed(async move {
+            let row = self
+                .query_opt("SELECT generation, keys FROM keyring", &[])
+                .await?;
+            let Some(row) = row else {
+                return Ok(super::keys::Keyring::default());
+            };
+            let generation: i64 = row.get(0);
+            let text: String = row.get(1);
+            let keys = serde_json::from_str(&text)
+                .map_err(|err| StoreError::Io(format!("the keyring table is unreadable: {err}")))?;
+            Ok(super::keys::Keyring {
+                generation: u64::try_from(generation).unwrap_or(0),
+                keys,
+            })
+        })
+    }
+
+    fn save_keyring(
+        &self,
+        expected: u64,
+        keys: Vec<super::keys::KeyEntry>,
+    ) -> StoreFuture<'_, bool> {
+        timed(async move {
+            let text = serde_json::to_string(&keys)
+                .map_err(|err| StoreError::Io(format!("cannot encode the keyring: {err}")))?;
+            let expected = i64::try_from(expected)
+                .map_err(|_| StoreError::Io("the keyring's generation is too large".into()))?;
+            let changed = if expected == 0 {
+                self.execute(
+                    "INSERT INTO keyring (generation, keys) VALUES (1, $1) ON CONFLICT DO NOTHING",
+                    &[&text],
+                )
+                .await?
+            } else {
+                self.execute(
+                    "UPDATE keyring SET generation = generation + 1, keys = $2 \
+                     WHERE generation = $1",
+                    &[&expected, &text],
+                )
+                .await?
+            };
+            Ok(changed == 1)
+        })
     }
 
     fn specter_key(&self) -> StoreFuture<'_, Option<Vec<u8>>> {
@@ -853,12 +992,15 @@ async fn insert_tokens(
             .iter()
             .map(|(_, t)| t.jwt_token_origin.as_deref())
             .collect();
+        let kids: Vec<Option<&str>> = chunk.iter().map(|(_, t)| t.kid.as_deref()).collect();
         tx.execute(
             &format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                 SELECT t.id, $1, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL, t.origin \
+                 SELECT t.id, $1, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL, t.origin, \
+                 t.kid \
                  FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[], \
-                 $8::text[]) AS t(id, description, life, iat, exp, fingerprint, origin) {on_conflict}"
+                 $8::text[], $9::text[]) AS t(id, description, life, iat, exp, fingerprint, origin, kid) \
+                 {on_conflict}"
             ),
             &[
                 &username,
@@ -869,6 +1011,7 @@ async fn insert_tokens(
                 &exps,
                 &fingerprints,
                 &origins,
+                &kids,
             ],
         )
         .await
@@ -879,7 +1022,7 @@ async fn insert_tokens(
         tx.execute(
             &format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) {on_conflict}"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) {on_conflict}"
             ),
             &[
                 id,
@@ -891,6 +1034,7 @@ async fn insert_tokens(
                 &t.fingerprint,
                 &t.jwt_token_endpoints,
                 &t.jwt_token_origin,
+                &t.kid,
             ],
         )
         .await
@@ -935,10 +1079,23 @@ fn one_in_64() -> bool {
     getrandom::fill(&mut dice).is_ok() && dice[0] < 4
 }
 
+/// Locks the row of `username` until the end of `tx`; [`StoreError::UnknownUser`] when
+/// there is none.
+async fn lock_user(tx: &tokio_postgres::Transaction<'_>, username: &str) -> Result<(), StoreError> {
+    tx.query_opt(
+        "SELECT 1 FROM users WHERE username = $1 FOR UPDATE",
+        &[&username],
+    )
+    .await
+    .map_err(db_error)?
+    .map(drop)
+    .ok_or(StoreError::UnknownUser)
+}
+
 /// A token record from the columns of [`TOKEN_COLUMNS`] starting at `at`, and the last
 /// use when the row has the two columns of [`RECORD_COLUMNS`] after them.
 fn token_record(row: &Row, at: usize) -> TokenRecord {
-    let last_used = (row.len() > at + 8).then(|| (row.get(at + 7), row.get(at + 8)));
+    let last_used = (row.len() > at + 9).then(|| (row.get(at + 8), row.get(at + 9)));
     let (jwt_token_last_used, jwt_token_last_used_from) = last_used.unwrap_or((None, None));
     TokenRecord {
         jwt_token_description: row.get(at),
@@ -950,6 +1107,7 @@ fn token_record(row: &Row, at: usize) -> TokenRecord {
         jwt_token_origin: row.get(at + 6),
         jwt_token_last_used,
         jwt_token_last_used_from,
+        kid: row.get(at + 7),
     }
 }
 
@@ -976,7 +1134,7 @@ fn parse_password(text: &str) -> Result<PasswordRecord, StoreError> {
 }
 
 /// A database failure: the database is away, or refused a statement.
-fn db_error(err: tokio_postgres::Error) -> StoreError {
+pub(crate) fn db_error(err: tokio_postgres::Error) -> StoreError {
     StoreError::Io(format!("database: {}", with_causes(&err)))
 }
 

@@ -189,5 +189,6 @@ fn token_record(token: &SpecterToken) -> Result<TokenRecord, String> {
         jwt_token_origin: Some(ORIGIN.to_owned()),
         jwt_token_last_used: None,
         jwt_token_last_used_from: None,
+        kid: None,
     })
 }

@@ -73,6 +73,21 @@ pub enum Change {
         /// The token's `exp`, when it had not expired at the deletion.
         revoke_until: Option<i64>,
     },
+    /// Regenerate: remove the token `old` (listed as revoked until `revoke_until` if
+    /// given) and set the record `token` under `id`, in one line of the journal so that
+    /// a torn write loses neither without the other.
+    ReplaceToken {
+        /// The owner.
+        user: String,
+        /// The token replaced.
+        old: String,
+        /// The old token's `exp`, when it had not expired at the change.
+        revoke_until: Option<i64>,
+        /// The new token's id.
+        id: String,
+        /// The new record.
+        token: TokenRecord,
+    },
     /// Set a user (without touching their tokens), adding them if missing.
     PutUser {
         /// Specter's user id.
@@ -291,7 +306,12 @@ impl State {
         out: &mut Vec<Change>,
     ) -> Result<bool, StoreError> {
         let changes = match op {
-            Op::CreateToken { user, id, record } => {
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens,
+            } => {
                 let entry = self.users.get(&user).ok_or(StoreError::UnknownUser)?;
                 if entry
                     .descriptions
@@ -299,9 +319,40 @@ impl State {
                 {
                     return Err(StoreError::DuplicateDescription);
                 }
+                if let Some(max) = max_tokens {
+                    let held = entry
+                        .user
+                        .jwt_tokens
+                        .values()
+                        .filter(|t| t.exp > record.iat)
+                        .count();
+                    if held >= max as usize {
+                        return Err(StoreError::TooManyTokens(max));
+                    }
+                }
                 self.clock = self.clock.max(record.iat);
                 vec![Change::PutToken {
                     user,
+                    id,
+                    token: record,
+                }]
+            }
+            Op::RegenerateToken {
+                user,
+                old,
+                id,
+                record,
+            } => {
+                let now = record.iat;
+                self.clock = self.clock.max(now);
+                let Some(token) = self.token(&user, &old) else {
+                    return Ok(false);
+                };
+                let revoke_until = (token.exp > now).then_some(token.exp);
+                vec![Change::ReplaceToken {
+                    user,
+                    old,
+                    revoke_until,
                     id,
                     token: record,
                 }]
@@ -461,6 +512,20 @@ impl State {
                 if let Some(exp) = revoke_until {
                     self.revoked.insert(id, exp);
                 }
+            }
+            Change::ReplaceToken {
+                user,
+                old,
+                revoke_until,
+                id,
+                token,
+            } => {
+                self.apply(Change::DeleteToken {
+                    user: user.clone(),
+                    id: old,
+                    revoke_until,
+                });
+                self.apply(Change::PutToken { user, id, token });
             }
             Change::PutUser {
                 id,

@@ -59,6 +59,8 @@ export async function startServer({ secret, alg } = {}) {
     return {
       url,
       stop,
+      /** The data folder, for `tokenlife --data DATA ...` commands on this server's store. */
+      data,
       /** Any request; JSON in and out. */
       async request(method, path, { body, headers = {} } = {}) {
         const response = await fetch(url + path, {

@@ -1,6 +1,7 @@
 // Tokens made by the real tokenlife server ($TOKENLIFE_BIN serve), HS256 with a known
 // SECRET_KEY and EdDSA with its JWKS, read and verified by the package.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { jwtVerify, createLocalJWKSet } from 'jose';
 import { importPackage, requirePackage } from '../lib/package.mjs';
@@ -56,7 +57,9 @@ for (const [loaded, tl] of [['ES module', esm], ['CommonJS', cjs]]) {
       const { header } = tl.decode(created.jwt_token);
       assert.equal(header.alg, 'HS256');
       assert.equal(header.typ, 'JWT');
-      assert.equal(header.kid, undefined);
+      // Every header names its key, HS256 too: 16 hex of SHA-256("tokenlife hs256 kid" ‖ key).
+      const kid = createHash('sha256').update('tokenlife hs256 kid').update(SECRET).digest('hex').slice(0, 16);
+      assert.equal(header.kid, kid);
       const whoami = await server.getJson('/api/v1alpha/whoami', { authorization: `Bearer ${created.jwt_token}` });
       assert.equal(whoami.username, seen.username);
       assert.equal(whoami.jwt_token_id, seen.jwt_token_id);

@@ -36,6 +36,7 @@ fn record(description: &str, exp: i64) -> TokenRecord {
         jwt_token_origin: None,
         jwt_token_last_used: None,
         jwt_token_last_used_from: None,
+        kid: None,
     }
 }
 
@@ -72,6 +73,7 @@ async fn two_stores_see_each_other_through_appends_and_compactions() {
         user: "u".into(),
         id: id.into(),
         record: record(description, far()),
+        max_tokens: None,
     };
     assert!(b.apply(create("from-b", "new")).await.expect("create"));
     assert!(a.token("u", "from-b").await.expect("token").is_some());
@@ -154,6 +156,7 @@ async fn a_torn_last_line_is_cut_off_and_the_rest_kept() {
             user: "u".into(),
             id: "y".into(),
             record: record("d", far()),
+            max_tokens: None,
         })
         .await
         .expect("create");
@@ -190,6 +193,7 @@ async fn removing_a_user_revokes_their_live_tokens() {
             user: "u".into(),
             id: id.into(),
             record: record(id, exp),
+            max_tokens: None,
         };
         store.apply(op).await.expect("create");
     }
@@ -234,6 +238,7 @@ async fn a_dead_writers_torn_line_is_cut_before_another_process_appends() {
         user: "u".into(),
         id: "after".into(),
         record: record("d", far()),
+        max_tokens: None,
     };
     a.apply(op).await.expect("create");
     a.close();
@@ -250,6 +255,7 @@ async fn an_unfinished_compaction_loses_nothing() {
         user: "u".into(),
         id: "old".into(),
         record: record("a", far()),
+        max_tokens: None,
     };
     store.apply(op).await.expect("create");
     store.close();
@@ -261,6 +267,7 @@ async fn an_unfinished_compaction_loses_nothing() {
         user: "u".into(),
         id: "new".into(),
         record: record("b", far()),
+        max_tokens: None,
     };
     store.apply(op).await.expect("create");
     store
@@ -303,6 +310,7 @@ async fn two_writers_with_many_compactions_lose_nothing() {
                             user: "u".into(),
                             id: id.clone(),
                             record: record(&id, far()),
+                            max_tokens: None,
                         };
                         let store = Arc::clone(&store);
                         tokio::spawn(async move { store.apply(op).await })

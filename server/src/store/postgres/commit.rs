@@ -3,6 +3,17 @@
 //! that one WAL flush answers them all, as the JSON store's journal answers a batch with
 //! one `fsync`. Each change is still answered only after that commit.
 //!
+//! Two batches may be committing at once ([`IN_FLIGHT`]): while one waits for its flush,
+//! the changes that came meanwhile are already being written, so a change waits for one
+//! commit rather than for the end of the one before it and then its own. Changes that
+//! depend on each other are never in two batches at once: a change is answered only after
+//! its commit, so a client's next change (the delete of a token it made) comes after it.
+//! Two batches racing for one description are settled by the unique index, which makes
+//! the second wait for the first and then skip the row (a duplicate). Rows are written in
+//! a fixed order (creates by user and description, deletes by id), so two batches take
+//! their locks in the same order; a deadlock the database reports anyway is handled as a
+//! constraint failure, by writing that batch again one change at a time.
+//!
 //! In a batch every create is `ON CONFLICT DO NOTHING RETURNING id`: a create that comes
 //! back with no row met a description its user already has (or, in theory, an id). A
 //! failure that aborts the transaction (no such user: a foreign key) is known only for the
@@ -23,6 +34,8 @@ use crate::store::StoreError;
 const MAX_BATCH: usize = 256;
 /// Changes waiting at most; a request beyond waits for room.
 const QUEUE: usize = 4096;
+/// Batches committing at once.
+const IN_FLIGHT: usize = 2;
 
 /// A token create or delete for the committer.
 #[derive(Debug)]
@@ -70,14 +83,43 @@ impl Committer {
 }
 
 async fn run(pool: Pool, mut waiting: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let changes: Vec<&Change> = batch.iter().map(|pending| &pending.change).collect();
-        let answers = commit(&pool, &changes).await;
-        for (pending, answer) in batch.drain(..).zip(answers) {
-            // A request that gave up (timed out) no longer listens: nothing to tell it.
-            let _ = pending.done.send(answer);
+    let mut committing = tokio::task::JoinSet::new();
+    loop {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        tokio::select! {
+            // A finished commit makes room for the next batch.
+            Some(_) = committing.join_next(), if !committing.is_empty() => {}
+            // `recv_many` is cancel safe: changes are taken only when this branch wins.
+            taken = waiting.recv_many(&mut batch, MAX_BATCH), if committing.len() < IN_FLIGHT => {
+                if taken == 0 {
+                    break;
+                }
+                let pool = pool.clone();
+                committing.spawn(async move { commit_and_answer(&pool, batch).await });
+            }
         }
+    }
+    // The handle was dropped: the batches already taken still commit and are answered.
+    while committing.join_next().await.is_some() {}
+}
+
+async fn commit_and_answer(pool: &Pool, mut batch: Vec<Pending>) {
+    // The fixed order in which rows are written (see the module's comment).
+    batch.sort_by(|a, b| order(&a.change).cmp(&order(&b.change)));
+    let changes: Vec<&Change> = batch.iter().map(|pending| &pending.change).collect();
+    let answers = commit(pool, &changes).await;
+    for (pending, answer) in batch.into_iter().zip(answers) {
+        // A request that gave up (timed out) no longer listens: nothing to tell it.
+        let _ = pending.done.send(answer);
+    }
+}
+
+/// Where a change's row comes in a batch: creates by user and description, then deletes
+/// by id (the keys their locks are taken on).
+fn order(change: &Change) -> (u8, &str, &str) {
+    match change {
+        Change::Create { user, record, .. } => (0, user, &record.jwt_token_description),
+        Change::Delete { id, user, .. } => (1, id, user),
     }
 }
 
@@ -105,7 +147,8 @@ async fn commit(pool: &Pool, changes: &[&Change]) -> Vec<Result<bool, StoreError
 
 /// Why a batch was not committed.
 enum Failed {
-    /// One of its changes broke a constraint: retry them one by one.
+    /// One of its changes broke a constraint (or the batch lost a deadlock to another):
+    /// retry them one by one.
     Constraint,
     /// The database failed: every change fails.
     Store(StoreError),
@@ -114,7 +157,9 @@ enum Failed {
 fn batch_error(err: tokio_postgres::Error) -> Failed {
     match err.code() {
         Some(code)
-            if *code == SqlState::FOREIGN_KEY_VIOLATION || *code == SqlState::UNIQUE_VIOLATION =>
+            if *code == SqlState::FOREIGN_KEY_VIOLATION
+                || *code == SqlState::UNIQUE_VIOLATION
+                || *code == SqlState::T_R_DEADLOCK_DETECTED =>
         {
             Failed::Constraint
         }
@@ -141,6 +186,7 @@ async fn commit_batch(
     let mut exps = Vec::new();
     let mut fingerprints = Vec::new();
     let mut origins = Vec::new();
+    let mut kids = Vec::new();
     let mut created = HashSet::new();
     let (mut gone_ids, mut gone_users, mut gone_nows) = (Vec::new(), Vec::new(), Vec::new());
     for change in changes {
@@ -154,6 +200,7 @@ async fn commit_batch(
                 exps.push(record.exp);
                 fingerprints.push(record.fingerprint.as_str());
                 origins.push(record.jwt_token_origin.as_deref());
+                kids.push(record.kid.as_deref());
             }
             // Endpoint lists are arrays of different lengths: these rows go one by one.
             Change::Create { user, id, record } => {
@@ -176,10 +223,10 @@ async fn commit_batch(
             .prepare_cached(&format!(
                 "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
                  SELECT t.id, t.username, t.description, t.life, t.iat, t.exp, t.fingerprint, NULL, \
-                 t.origin \
+                 t.origin, t.kid \
                  FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], \
-                 $6::int8[], $7::text[], $8::text[]) \
-                 AS t(id, username, description, life, iat, exp, fingerprint, origin) \
+                 $6::int8[], $7::text[], $8::text[], $9::text[]) \
+                 AS t(id, username, description, life, iat, exp, fingerprint, origin, kid) \
                  ON CONFLICT DO NOTHING RETURNING id"
             ))
             .await
@@ -196,6 +243,7 @@ async fn commit_batch(
                     &exps,
                     &fingerprints,
                     &origins,
+                    &kids,
                 ],
             )
             .await
@@ -287,7 +335,7 @@ async fn commit_one(pool: &Pool, change: &Change) -> Result<bool, StoreError> {
 
 /// Inserts one token row; `conflict` is appended to the statement. True when a row was
 /// inserted.
-async fn insert_one(
+pub(super) async fn insert_one(
     client: &impl GenericClient,
     user: &str,
     id: &str,
@@ -297,7 +345,7 @@ async fn insert_one(
     let statement = client
         .prepare_cached(&format!(
             "INSERT INTO tokens (id, username, {TOKEN_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){conflict}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){conflict}"
         ))
         .await?;
     let life = i64::try_from(record.jwt_token_life).unwrap_or(i64::MAX);
@@ -314,6 +362,7 @@ async fn insert_one(
                 &record.fingerprint,
                 &record.jwt_token_endpoints,
                 &record.jwt_token_origin,
+                &record.kid,
             ],
         )
         .await?;

@@ -20,6 +20,7 @@ fn record(description: &str, exp: i64) -> TokenRecord {
         jwt_token_origin: None,
         jwt_token_last_used: None,
         jwt_token_last_used_from: None,
+        kid: None,
     }
 }
 
@@ -40,6 +41,7 @@ fn create(user: &str, id: &str, description: &str, exp: i64) -> Op {
         user: user.into(),
         id: id.into(),
         record: record(description, exp),
+        max_tokens: None,
     }
 }
 
@@ -101,6 +103,57 @@ fn a_touch_sets_the_last_use_of_tokens_that_exist_and_never_goes_back() {
     );
     let read: Vec<User> = serde_json::from_str(&text).expect("decode");
     assert_eq!(read[0].jwt_tokens["t1"].jwt_token_last_used, Some(20));
+}
+
+#[test]
+fn a_create_under_a_limit_counts_only_unexpired_tokens() {
+    let mut state = State::default();
+    step(&mut state, Op::AddUser(new_user("u", "p"))).expect("add");
+    let limited = |id: &str, description: &str, exp: i64| Op::CreateToken {
+        user: "u".into(),
+        id: id.into(),
+        record: record(description, exp),
+        max_tokens: Some(2),
+    };
+    // record(_, exp) is issued at exp - 10: "old" expired at 50, before the others' iat.
+    assert_eq!(step(&mut state, limited("t0", "old", 50)), Ok(true));
+    assert_eq!(step(&mut state, limited("t1", "a", 100)), Ok(true));
+    assert_eq!(step(&mut state, limited("t2", "b", 100)), Ok(true));
+    assert_eq!(
+        step(&mut state, limited("t3", "c", 100)),
+        Err(StoreError::TooManyTokens(2))
+    );
+    assert_eq!(state.tokens("u").len(), 3);
+    // Without a limit the same create passes.
+    assert_eq!(step(&mut state, create("u", "t3", "c", 100)), Ok(true));
+}
+
+#[test]
+fn regenerate_replaces_a_token_in_one_change() {
+    let mut state = State::default();
+    step(&mut state, Op::AddUser(new_user("u", "p"))).expect("add");
+    step(&mut state, create("u", "old", "ci", 100)).expect("create");
+    let regenerate = |old: &str| Op::RegenerateToken {
+        user: "u".into(),
+        old: old.into(),
+        id: "new".into(),
+        record: record("ci", 105),
+    };
+    let mut out = Vec::new();
+    let got = state.check_and_apply(regenerate("old"), &mut || [7; 8], &mut out);
+    assert_eq!(got, Ok(true));
+    assert_eq!(out.len(), 1, "one journal line: {out:?}");
+    assert!(state.token("u", "old").is_none());
+    assert_eq!(state.token("u", "new").map(|t| t.exp), Some(105));
+    // Regenerated at 95 (the new record's iat): the old token is revoked until its exp, 100.
+    assert!(state.is_revoked("old", 96));
+    assert!(!state.is_revoked("old", 100));
+    assert_eq!(step(&mut state, regenerate("old")), Ok(false));
+    // The description moved with it: a create of "ci" is still a duplicate.
+    assert_eq!(
+        step(&mut state, create("u", "x", "ci", 200)),
+        Err(StoreError::DuplicateDescription)
+    );
 }
 
 #[test]
@@ -303,7 +356,12 @@ struct Model {
 impl Model {
     fn step(&mut self, op: Op) -> Result<bool, StoreError> {
         match op {
-            Op::CreateToken { user, id, record } => {
+            Op::CreateToken {
+                user,
+                id,
+                record,
+                max_tokens,
+            } => {
                 let (_, _, tokens) = self.users.get_mut(&user).ok_or(StoreError::UnknownUser)?;
                 if tokens
                     .values()
@@ -311,7 +369,28 @@ impl Model {
                 {
                     return Err(StoreError::DuplicateDescription);
                 }
+                if let Some(max) = max_tokens
+                    && tokens.values().filter(|t| t.exp > record.iat).count() >= max as usize
+                {
+                    return Err(StoreError::TooManyTokens(max));
+                }
                 tokens.insert(id, record);
+            }
+            Op::RegenerateToken {
+                user,
+                old,
+                id,
+                record,
+            } => {
+                let Some(token) = self.users.get_mut(&user).and_then(|u| u.2.remove(&old)) else {
+                    return Ok(false);
+                };
+                if token.exp > record.iat {
+                    self.revoked.insert(old, token.exp);
+                }
+                if let Some(user) = self.users.get_mut(&user) {
+                    user.2.insert(id, record);
+                }
             }
             Op::DeleteToken { user, id, now } => {
                 let Some(token) = self.users.get_mut(&user).and_then(|u| u.2.remove(&id)) else {
@@ -444,7 +523,14 @@ fn user() -> impl Strategy<Value = NewUser> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (name(), token()).prop_map(|(user, (id, record))| Op::CreateToken { user, id, record }),
+        4 => (name(), token(), prop::option::of(0..4u32))
+            .prop_map(|(user, (id, record), max_tokens)| Op::CreateToken { user, id, record, max_tokens }),
+        2 => (name(), 0..8u8, token()).prop_map(|(user, old, (id, record))| Op::RegenerateToken {
+            user,
+            old: format!("t{old}"),
+            id,
+            record,
+        }),
         2 => (name(), 0..8u8, 0..20i64).prop_map(|(user, id, now)| Op::DeleteToken {
             user,
             id: format!("t{id}"),
@@ -475,7 +561,9 @@ fn op() -> impl Strategy<Value = Op> {
 /// server's ids are random UUIDs, so such a create is left out here as it is in use.
 fn sensible(state: &State, op: &Op) -> bool {
     match op {
-        Op::CreateToken { user, id, .. } => state.other_owner(user, id).is_none(),
+        Op::CreateToken { user, id, .. } | Op::RegenerateToken { user, id, .. } => {
+            state.other_owner(user, id).is_none()
+        }
         _ => true,
     }
 }
