@@ -408,11 +408,17 @@ fn build(g: &Generated, now: i64) -> Vec<u8> {
 }
 
 /// jsonwebtoken's verdict with the same key and options.
-fn reference(token: &[u8], now: i64, leeway: u64, issuer: Option<&str>) -> Result<Claims, String> {
-    let token = match std::str::from_utf8(token) {
+/// The token without the white space around it, as core and `reference` trim it:
+/// `str::trim` (Unicode white space, such as a no-break space) when it is text.
+fn trimmed(token: &[u8]) -> &[u8] {
+    match std::str::from_utf8(token) {
         Ok(text) => text.trim().as_bytes(),
         Err(_) => token.trim_ascii(),
-    };
+    }
+}
+
+fn reference(token: &[u8], now: i64, leeway: u64, issuer: Option<&str>) -> Result<Claims, String> {
+    let token = trimmed(token);
     let key = DecodingKey::from_secret(SECRET).map_err(|err| err.to_string())?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.validate_exp = false;
@@ -445,8 +451,7 @@ fn reference(token: &[u8], now: i64, leeway: u64, issuer: Option<&str>) -> Resul
 /// Whether the header has a parameter that core neither uses nor types and jsonwebtoken
 /// reads into a type of its own (see the module comment).
 fn unused_by_core(token: &[u8]) -> bool {
-    let header = token
-        .trim_ascii()
+    let header = trimmed(token)
         .split(|&b| b == b'.')
         .next()
         .unwrap_or_default();
@@ -464,8 +469,7 @@ fn unused_by_core(token: &[u8]) -> bool {
 
 /// Whether the token's header or claims open 128 lists and objects at once.
 fn too_deep(token: &[u8]) -> bool {
-    token
-        .trim_ascii()
+    trimmed(token)
         .split(|&b| b == b'.')
         .take(2)
         .filter_map(|part| URL_SAFE_NO_PAD.decode(part).ok())
