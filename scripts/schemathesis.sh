@@ -22,6 +22,7 @@ esac
 
 # The pinned tool, in its own venv (made or brought in step with the pins once).
 bash scripts/venv.sh "$here"
+venv=$here/.venv
 [ -z "$install_only" ] || exit 0
 extra=("$@")
 
