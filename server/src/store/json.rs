@@ -65,6 +65,8 @@ struct Inner {
     compacting: AtomicBool,
     /// Why the last write failed, until a write succeeds: readiness reports it.
     write_failure: Mutex<Option<StoreError>>,
+    /// The keyring file as last read, and which version of the file that was.
+    keyring: Mutex<Option<(FileId, keys::Keyring)>>,
 }
 
 struct Io {
@@ -113,6 +115,7 @@ impl JsonStore {
             writing: AtomicBool::new(false),
             compacting: AtomicBool::new(false),
             write_failure: Mutex::new(None),
+            keyring: Mutex::new(None),
         };
         {
             let mut io = inner.io_guard();
@@ -287,7 +290,7 @@ impl Store for JsonStore {
     }
 
     fn keyring(&self) -> StoreFuture<'_, keys::Keyring> {
-        Box::pin(std::future::ready(keys::keyring(&self.inner.dir)))
+        Box::pin(std::future::ready(self.inner.keyring()))
     }
 
     fn save_keyring(&self, expected: u64, ring: Vec<keys::KeyEntry>) -> StoreFuture<'_, bool> {
@@ -326,6 +329,25 @@ impl Store for JsonStore {
 }
 
 impl Inner {
+    /// The keyring file's keys: one `stat` when the file is the version read last (every
+    /// create asks, to sign with the current key), read and parsed again only when it
+    /// changed (a rotation replaces it whole: a new inode). A file replaced between the
+    /// `stat` and the read is newer than its recorded version, so the next call reads it.
+    fn keyring(&self) -> Result<keys::Keyring, StoreError> {
+        let Some(id) = format::file_id(&self.dir.join(keys::KEYRING_FILE))? else {
+            return Ok(keys::Keyring::default());
+        };
+        let mut cached = self.keyring.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, ring)) = cached.as_ref()
+            && *seen == id
+        {
+            return Ok(ring.clone());
+        }
+        let ring = keys::keyring(&self.dir)?;
+        *cached = Some((id, ring.clone()));
+        Ok(ring)
+    }
+
     fn io_guard(&self) -> MutexGuard<'_, Io> {
         self.io.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -410,3 +410,30 @@ async fn readiness_follows_the_last_write() {
     store.apply(Op::AddUser(user("w"))).await.expect("add");
     assert!(store.ready().await.is_ok());
 }
+
+/// The store reads the keyring file again only when it was replaced, and then at once:
+/// each save of another process (same size, within one clock tick) is seen at the next read.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_keyring_is_read_again_after_each_replacement() {
+    let folder = Folder::new("keyring");
+    let store = JsonStore::open(&folder.0).expect("open");
+    assert_eq!(store.keyring().await.expect("none").generation, 0);
+    let entry = |kid: &str| keys::KeyEntry {
+        kid: kid.into(),
+        alg: "HS256".into(),
+        created: 1,
+        state: "signing".into(),
+        key: Some("ab".repeat(32)),
+        legacy: None,
+        kidless: false,
+    };
+    for (generation, kid) in [(1, "a"), (2, "b"), (3, "c")] {
+        assert!(keys::save_keyring(&folder.0, generation - 1, vec![entry(kid)]).expect("save"));
+        let ring = store.keyring().await.expect("read");
+        assert_eq!(
+            (ring.generation, ring.keys[0].kid.as_str()),
+            (generation, kid)
+        );
+        assert_eq!(store.keyring().await.expect("cached"), ring);
+    }
+}
