@@ -135,7 +135,12 @@ pub fn routes(
         .or(regenerate)
         .unify()
         .boxed();
-    let admin = admin_list.or(admin_delete).unify().or(audit).unify().boxed();
+    let admin = admin_list
+        .or(admin_delete)
+        .unify()
+        .or(audit)
+        .unify()
+        .boxed();
     let public = revoked
         .or(jwks)
         .unify()
