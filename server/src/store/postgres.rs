@@ -84,6 +84,9 @@ pub struct PgStore {
     gate: SharedGate,
     /// Token creates and deletes, committed in groups.
     committer: Committer,
+    /// The keyring as last read: each create asks for the keyring, and its keys come back
+    /// only when the generation moved.
+    keyring: std::sync::Mutex<super::keys::Keyring>,
 }
 
 impl PgStore {
@@ -134,6 +137,7 @@ impl PgStore {
             .map_err(|err| StoreError::Io(format!("cannot make the connection pool: {err}")))?;
         let store = PgStore {
             committer: Committer::start(pool.clone()),
+            keyring: std::sync::Mutex::default(),
             pool,
             gate: SharedGate::default(),
         };
@@ -245,6 +249,14 @@ impl PgStore {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(differing)
+    }
+
+    /// The keyring as last read (generation 0 and no keys before the first reading).
+    fn cached_keyring(&self) -> super::keys::Keyring {
+        self.keyring
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) async fn client(&self) -> Result<Object, StoreError> {
@@ -785,20 +797,36 @@ impl Store for PgStore {
 
     fn keyring(&self) -> StoreFuture<'_, super::keys::Keyring> {
         timed(async move {
+            // -1 before a first reading: every row's keys are then new.
+            let cached = self.cached_keyring();
+            let seen = if cached.keys.is_empty() {
+                -1
+            } else {
+                i64::try_from(cached.generation).unwrap_or(i64::MAX)
+            };
+            // The keys only when they are not the ones read last: one round trip either way.
             let row = self
-                .query_opt("SELECT generation, keys FROM keyring", &[])
+                .query_opt(
+                    "SELECT generation, CASE WHEN generation = $1 THEN NULL ELSE keys END \
+                     FROM keyring",
+                    &[&seen],
+                )
                 .await?;
             let Some(row) = row else {
                 return Ok(super::keys::Keyring::default());
             };
+            let Some(text) = row.get::<_, Option<String>>(1) else {
+                return Ok(cached);
+            };
             let generation: i64 = row.get(0);
-            let text: String = row.get(1);
             let keys = serde_json::from_str(&text)
                 .map_err(|err| StoreError::Io(format!("the keyring table is unreadable: {err}")))?;
-            Ok(super::keys::Keyring {
+            let ring = super::keys::Keyring {
                 generation: u64::try_from(generation).unwrap_or(0),
                 keys,
-            })
+            };
+            *self.keyring.lock().unwrap_or_else(|e| e.into_inner()) = ring.clone();
+            Ok(ring)
         })
     }
 
