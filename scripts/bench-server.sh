@@ -12,9 +12,13 @@
 #  (b) with PostgreSQL installed, the same one-token whoami on PostgreSQL with one server
 #      and with two servers on one database (load split over both), on a throwaway cluster
 #      made by scripts/with-postgres.sh.
+# With BASELINE=REV (a commit, e.g. the release before a change), REV's release server is
+# built too (once, kept in target/baseline/) and its whoami runs in the same rounds, one
+# token and many, each on its own folder and tokens: the table gains its rows and the
+# change's cost ("within 5%" was issue 16's goal for last use).
 # Creates are measured by scripts/bench-create.sh, run at the end when it is there.
-# Takes about three minutes after the build. DURATION (seconds per run, default 10) and
-# MANY can be set.
+# Takes about three minutes after the build (five with BASELINE). DURATION (seconds per
+# run, default 10) and MANY can be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Run under a throwaway PostgreSQL cluster (the script calls itself once inside it);
@@ -34,6 +38,19 @@ TARGET=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET/release/tokenlife
 BARE=$TARGET/release/examples/bare
 source scripts/bench-lib.sh
+if [ -n "${BASELINE:-}" ]; then
+  REV=$(git rev-parse --short "$BASELINE^{commit}")
+  BASE_BIN=$TARGET/baseline/tokenlife-$REV
+  if [ ! -x "$BASE_BIN" ]; then
+    git worktree add -q --detach "$WORK/src" "$REV"
+    # Its own target folder, so that neither build evicts the other's artefacts.
+    BASE_TARGET=$(realpath "$TARGET")/baseline
+    (cd "$WORK/src" && env -u TOKENLIFE_TEST_PG CARGO_TARGET_DIR="$BASE_TARGET" \
+      cargo build --release -q -p tokenlife-server --bin tokenlife)
+    cp "$TARGET/baseline/release/tokenlife" "$BASE_BIN"
+    git worktree remove --force "$WORK/src"
+  fi
+fi
 
 # wrk_run ARGS...: prints "req/s p99 non-2xx".
 wrk_run() {
@@ -110,44 +127,64 @@ LUA
 # (a) whoami vs the bare route, one token and many, alternating twice and keeping each
 # one's best run, because other work on a shared machine moves single runs by tens of
 # percent.
-mkdir -p "$WORK/a"
-start server env RUST_LOG=warn "$BIN" --data "$WORK/a" serve --listen 127.0.0.1:0
+# serve_tokens NAME BIN: starts BIN on a new folder, makes one token ($WORK/NAME.token) and
+# MANY distinct ones ($WORK/NAME.tokens, one a line), and sets PORT.
+serve_tokens() {
+  local name=$1 bin=$2
+  mkdir -p "$WORK/$name.data"
+  start "$name" env RUST_LOG=warn "$bin" --data "$WORK/$name.data" serve --listen 127.0.0.1:0
+  local port=$PORT password basic
+  password=$(sed -n 's/^admin password: //p' "$WORK/$name.out")
+  basic="Basic $(printf 'admin:%s' "$password" | base64 -w0)"
+  curl -sf -H "Authorization: $basic" -H 'Content-Type: application/json' \
+    -d '{"jwt_token_description":"bench","jwt_token_life":"1h"}' "http://127.0.0.1:$port/api/v1alpha/token/" |
+    sed -n 's/.*"jwt_token":"\([^"]*\)".*/\1/p' >"$WORK/$name.token"
+  BASIC=$basic TOKENS=$MANY OUT="$WORK/$name.made" THREADS=$THREADS \
+    wrk -t"$THREADS" -c16 -d300s -s "$WORK/make.lua" "http://127.0.0.1:$port/api/v1alpha/token/" >/dev/null &
+  local maker=$!
+  while kill -0 "$maker" 2>/dev/null && [ "$(cat "$WORK/$name.made".* 2>/dev/null | wc -l)" -lt "$MANY" ]; do sleep 0.2; done
+  kill "$maker" 2>/dev/null || true
+  wait "$maker" 2>/dev/null || true
+  cat "$WORK/$name.made".* >"$WORK/$name.tokens"
+  local made
+  made=$(sort -u "$WORK/$name.tokens" | wc -l)
+  [ "$made" -ge "$MANY" ] || { echo "bench-server: $name made $made distinct tokens, wanted $MANY" >&2; exit 1; }
+  PORT=$port
+}
+export THREADS
+serve_tokens server "$BIN"
 SERVER_PORT=$PORT
-PASSWORD=$(sed -n 's/^admin password: //p' "$WORK/server.out")
-export BASIC="Basic $(printf 'admin:%s' "$PASSWORD" | base64 -w0)"
-TOKEN=$(curl -sf -H "Authorization: $BASIC" -H 'Content-Type: application/json' \
-  -d '{"jwt_token_description":"bench","jwt_token_life":"1h"}' "http://127.0.0.1:$SERVER_PORT/api/v1alpha/token/" |
-  sed -n 's/.*"jwt_token":"\([^"]*\)".*/\1/p')
-export TOKEN THREADS
-TOKENS=$MANY OUT="$WORK/tokens" wrk -t"$THREADS" -c16 -d300s -s "$WORK/make.lua" "http://127.0.0.1:$SERVER_PORT/api/v1alpha/token/" >/dev/null &
-MAKER=$!
-while kill -0 "$MAKER" 2>/dev/null && [ "$(cat "$WORK"/tokens.* 2>/dev/null | wc -l)" -lt "$MANY" ]; do sleep 0.2; done
-kill "$MAKER" 2>/dev/null || true
-wait "$MAKER" 2>/dev/null || true
-cat "$WORK"/tokens.* >"$WORK/tokens"
-MADE=$(sort -u "$WORK/tokens" | wc -l)
-[ "$MADE" -ge "$MANY" ] || { echo "bench-server: made $MADE distinct tokens, wanted $MANY" >&2; exit 1; }
-export TOKENS_FILE="$WORK/tokens"
+if [ -n "${BASELINE:-}" ]; then
+  serve_tokens baseline "$BASE_BIN"
+  BASE_PORT=$PORT
+fi
 start bare env RUST_LOG=warn "$BARE" --listen 127.0.0.1:0
 BARE_PORT=$PORT
 
+RUNS="bare_one who_one bare_many who_many"
+[ -n "${BASELINE:-}" ] && RUNS="$RUNS base_one base_many"
 declare -A RPS P99 ERR
-for run in bare_one who_one bare_many who_many; do RPS[$run]=0; P99[$run]=?; ERR[$run]=0; done
+for run in $RUNS; do RPS[$run]=0; P99[$run]=?; ERR[$run]=0; done
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? "yes" : "no" }'; }
-# measure NAME PORT LUA: one run, kept if it is NAME's best so far.
+# measure NAME PORT LUA SERVER: one run with SERVER's tokens (the bare route takes the
+# server's), kept if it is NAME's best so far.
 measure() {
   local rps p99 errors
-  read -r rps p99 errors < <(wrk_run -t"$THREADS" -c32 -d"${DURATION}s" -s "$3" "http://127.0.0.1:$2/api/v1alpha/whoami")
+  read -r rps p99 errors < <(TOKEN=$(cat "$WORK/$4.token") TOKENS_FILE="$WORK/$4.tokens" \
+    wrk_run -t"$THREADS" -c32 -d"${DURATION}s" -s "$3" "http://127.0.0.1:$2/api/v1alpha/whoami")
   if [ "$(best "$rps" "${RPS[$1]}")" = yes ]; then RPS[$1]=$rps; P99[$1]=$p99; fi
   ERR[$1]=$((ERR[$1] + errors))
 }
 for _ in 1 2; do
-  measure bare_one "$BARE_PORT" "$WORK/one.lua"
-  measure who_one "$SERVER_PORT" "$WORK/one.lua"
-  measure bare_many "$BARE_PORT" "$WORK/many.lua"
-  measure who_many "$SERVER_PORT" "$WORK/many.lua"
+  measure bare_one "$BARE_PORT" "$WORK/one.lua" server
+  measure who_one "$SERVER_PORT" "$WORK/one.lua" server
+  [ -n "${BASELINE:-}" ] && measure base_one "$BASE_PORT" "$WORK/one.lua" baseline
+  measure bare_many "$BARE_PORT" "$WORK/many.lua" server
+  measure who_many "$SERVER_PORT" "$WORK/many.lua" server
+  [ -n "${BASELINE:-}" ] && measure base_many "$BASE_PORT" "$WORK/many.lua" baseline
 done
 stop_last
+[ -n "${BASELINE:-}" ] && stop_last
 stop_last
 
 if [ -n "${TOKENLIFE_TEST_PG:-}" ]; then
@@ -191,6 +228,20 @@ echo
 echo "goal: whoami >= 70% of the bare route: $(ratio "${RPS[who_one]}" "${RPS[bare_one]}") $(goal "${RPS[who_one]}" "${RPS[bare_one]}" 70)"
 echo "goal: uncached whoami >= 50% of the bare route: $(ratio "${RPS[who_many]}" "${RPS[bare_many]}") $(goal "${RPS[who_many]}" "${RPS[bare_many]}" 50)"
 echo "non-2xx answers: bare ${ERR[bare_one]} / ${ERR[bare_many]}, whoami ${ERR[who_one]} / ${ERR[who_many]}"
+if [ -n "${BASELINE:-}" ]; then
+  echo
+  echo "this tree against $REV (same rounds, each server with its own folder and tokens)"
+  echo
+  row "run" "req/s" "p99" "ratio"
+  printf '|%s|%s|%s|%s|\n' "------------------------------------------------------------" "------------" "-----------" "------------------"
+  row "GET whoami on $REV, one token (cache hits)" "${RPS[base_one]}" "${P99[base_one]}" "100%"
+  row "GET whoami on this tree, one token (cache hits)" "${RPS[who_one]}" "${P99[who_one]}" "$(ratio "${RPS[who_one]}" "${RPS[base_one]}") of $REV"
+  row "GET whoami on $REV, $MANY tokens in turn (misses)" "${RPS[base_many]}" "${P99[base_many]}" "100%"
+  row "GET whoami on this tree, $MANY tokens in turn (misses)" "${RPS[who_many]}" "${P99[who_many]}" "$(ratio "${RPS[who_many]}" "${RPS[base_many]}") of $REV"
+  echo
+  echo "goal: whoami within 5% of $REV, cache hits: $(ratio "${RPS[who_one]}" "${RPS[base_one]}") $(goal "${RPS[who_one]}" "${RPS[base_one]}" 95)"
+  echo "goal: whoami within 5% of $REV, cache misses: $(ratio "${RPS[who_many]}" "${RPS[base_many]}") $(goal "${RPS[who_many]}" "${RPS[base_many]}" 95)"
+fi
 if [ -n "${TOKENLIFE_TEST_PG:-}" ]; then
   echo
   echo "stores: GET whoami, one token (req/s; two servers: the same total load split over both)"
