@@ -869,8 +869,10 @@ async fn seed(location: &Location, user: &str, count: usize) -> Result<(), Strin
 }
 
 /// `tokenlife migrate`: the JSON store of `from` into the PostgreSQL database `to`, users
-/// with their password records as they are, tokens, revoked ids and keys, so that every
-/// token keeps working. Refuses a database that holds data unless `merge`.
+/// with their password records as they are, tokens with their last use, revoked ids, keys
+/// and the audit trail (every rotated file), so that every token keeps working. Refuses a
+/// database that holds data unless `merge`; events keep their ids, so an event already in
+/// the table (a second run) is not added again.
 async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
     if !JsonStore::holds_data(from) {
         return Err(format!(
@@ -885,6 +887,20 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
     let keyring = Store::keyring(&json).await.map_err(|err| err.to_string());
     json.close();
     let keyring = keyring?;
+    let trail =
+        crate::store::audit::JsonAudit::open(from, crate::store::audit::json::DEFAULT_ROTATE_BYTES)
+            .map_err(|err| err.to_string())?;
+    let events = crate::store::audit::AuditLog::page(
+        &trail,
+        crate::store::audit::Query {
+            user: None,
+            since: None,
+            before: None,
+            limit: usize::MAX,
+        },
+    )
+    .await
+    .map_err(|err| err.to_string())?;
     let pg = crate::store::open_postgres(to).await?;
     let [users, tokens, revoked, keys] = pg.counts().await.map_err(|err| err.to_string())?;
     if users + tokens + revoked + keys > 0 && !merge {
@@ -894,31 +910,40 @@ async fn migrate(from: &Path, to: &str, merge: bool) -> Result<(), String> {
              and {keys} keys; pass --merge to add to them"
         ));
     }
-    let mut differing = pg.load(&dump).await.map_err(|err| err.to_string());
+    let mut loaded = pg.load(&dump, &events).await.map_err(|err| err.to_string());
     // The keyring (after `tokenlife keys rotate`) goes along, unless the database has one.
-    if differing.is_ok() && !keyring.keys.is_empty() {
+    if loaded.is_ok() && !keyring.keys.is_empty() {
         match Store::save_keyring(&pg, 0, keyring.keys).await {
             Ok(true) => {}
             Ok(false) => eprintln!(
                 "warning: the database already has a keyring and keeps it: tokens signed with \
                  keys of the folder's keyring will not verify on PostgreSQL"
             ),
-            Err(err) => differing = Err(err.to_string()),
+            Err(err) => loaded = Err(err.to_string()),
         }
     }
     pg.close();
-    for name in differing? {
+    let loaded = loaded?;
+    for name in loaded.differing {
         eprintln!(
             "warning: the database already had another {name} key and keeps it: tokens signed \
              with the folder's {name} key will not verify on PostgreSQL"
         );
     }
     let tokens: usize = dump.users.iter().map(|(_, u)| u.tokens.len()).sum();
+    // Events the database already held (a second run) are counted apart.
+    let present = events.len() as u64 - loaded.events.min(events.len() as u64);
+    let present = if present > 0 {
+        format!(" ({present} already present)")
+    } else {
+        String::new()
+    };
     println!(
-        "migrated {} users, {tokens} tokens, {} revoked ids and {} keys from {}",
+        "migrated {} users, {tokens} tokens, {} revoked ids, {} keys and {} audit events{present} from {}",
         dump.users.len(),
         dump.revoked.len(),
         dump.keys.len() + usize::from(dump.specter_key.is_some()),
+        loaded.events,
         from.display()
     );
     Ok(())

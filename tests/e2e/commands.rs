@@ -1,6 +1,6 @@
 //! The commands of SPEC section 7, and the Specter import.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::{Server, TempDir, basic, bearer, run_cli};
 
@@ -269,15 +269,35 @@ fn migrate_moves_a_folder_to_postgres_and_tokens_keep_working() {
     let auth = basic("admin", "admin-password");
     let mut tokens = Vec::new();
     let revoked_token;
+    let used_id;
+    let used_detail;
     {
         let json = crate::harness::Server::start_json(&folder, &["--alg", "EdDSA"]);
         let client = json.client();
-        tokens.push(
-            client.create(&auth, "kept", json!("1h"))["jwt_token"]
-                .as_str()
-                .expect("t")
-                .to_owned(),
+        let kept = client.create(&auth, "kept", json!("1h"));
+        tokens.push(kept["jwt_token"].as_str().expect("t").to_owned());
+        used_id = kept["jwt_token_id"].as_str().expect("id").to_owned();
+        // A use, recorded by the background flush (every 5 s) before the migration.
+        assert_eq!(
+            client
+                .get("/api/v1alpha/whoami", &[bearer(&tokens[0])])
+                .status,
+            200
         );
+        let start = std::time::Instant::now();
+        used_detail = loop {
+            let body = client
+                .get(&format!("{TOKENS}{used_id}"), std::slice::from_ref(&auth))
+                .json();
+            if !body["jwt_token_last_used"].is_null() {
+                break body;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "the use was not recorded in 30 s: {body}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
         let scoped = client.post_json(
             TOKENS,
             std::slice::from_ref(&auth),
@@ -306,18 +326,40 @@ fn migrate_moves_a_folder_to_postgres_and_tokens_keep_working() {
         "--to",
         url.as_str(),
     ];
+    // The folder's audit trail, as the JSON server wrote it (flushed at its stop).
+    let trail: Vec<Value> = std::fs::read_to_string(folder.join("audit.jsonl"))
+        .expect("audit.jsonl")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("an event"))
+        .collect();
+    let kinds: Vec<&str> = trail.iter().filter_map(|e| e["kind"].as_str()).collect();
+    for kind in ["user_added", "token_created", "token_deleted"] {
+        assert!(kinds.contains(&kind), "{kind} in {trail:?}");
+    }
     let (ok, out, err) = crate::harness::run_cli_with(&folder, &none, &migrate, "");
     assert!(ok, "{err}");
     assert!(
-        out.contains("migrated 2 users, 4 tokens, 1 revoked ids and 1 keys"),
+        out.contains(&format!(
+            "migrated 2 users, 4 tokens, 1 revoked ids, 1 keys and {} audit events from",
+            trail.len()
+        )),
         "{out}"
     );
-    // A second run refuses to merge, unless asked.
+    // A second run refuses to merge, unless asked; merged, it adds no event twice.
     let (ok, _, err) = crate::harness::run_cli_with(&folder, &none, &migrate, "");
     assert!(!ok && err.contains("--merge"), "{err}");
     let merge: Vec<&str> = migrate.iter().copied().chain(["--merge"]).collect();
-    let (ok, _, err) = crate::harness::run_cli_with(&folder, &none, &merge, "");
+    let (ok, out, err) = crate::harness::run_cli_with(&folder, &none, &merge, "");
     assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!(
+            "1 keys and 0 audit events ({} already present) from",
+            trail.len()
+        )),
+        "{out}"
+    );
+    let copied = crate::harness::sql(&url, "SELECT count(*) FROM audit_log");
+    assert_eq!(copied, vec![vec![trail.len().to_string()]]);
 
     let server = crate::harness::Server::start_on(&url, &data.join("unused"), &["--alg", "EdDSA"]);
     assert_eq!(server.admin_password, None);
@@ -341,12 +383,38 @@ fn migrate_moves_a_folder_to_postgres_and_tokens_keep_working() {
             .status,
         200
     );
+    let list = client.get(TOKENS, std::slice::from_ref(&auth)).json();
+    assert_eq!(list["jwt_tokens"].as_object().map(|m| m.len()), Some(2));
+    // The last use came along, in list and get, with its address.
+    for key in ["jwt_token_last_used", "jwt_token_last_used_from"] {
+        assert_eq!(list["jwt_tokens"][&used_id][key], used_detail[key], "{key}");
+    }
+    let detail = client
+        .get(&format!("{TOKENS}{used_id}"), std::slice::from_ref(&auth))
+        .json();
     assert_eq!(
-        client.get(TOKENS, std::slice::from_ref(&auth)).json()["jwt_tokens"]
-            .as_object()
-            .map(|m| m.len()),
-        Some(2)
+        detail["jwt_token_last_used"],
+        used_detail["jwt_token_last_used"]
     );
+    // Every event of the folder's trail is on PostgreSQL as it was, once.
+    // (Specter's user is the administrator here.)
+    let page = client.get(
+        "/api/v1alpha/audit?limit=1000",
+        &[basic("specter", "specter-password-1")],
+    );
+    assert_eq!(page.status, 200);
+    let events = page.json()["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for event in &trail {
+        let found = events.iter().filter(|e| *e == event).count();
+        assert_eq!(found, 1, "{event} in {events:?}");
+    }
+    let on_pg = ["--store".to_owned(), url.clone()];
+    let (ok, out, err) = crate::harness::run_cli_with(&folder, &on_pg, &["audit"], "");
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("admin/{used_id}")), "{out}");
     let (ok, _, err) = crate::harness::run_cli_with(
         &folder,
         &none,

@@ -22,4 +22,5 @@ mod security_store;
 mod specter;
 mod static_files;
 mod tls;
+mod upgrade;
 mod vectors;

@@ -15,6 +15,7 @@ mod postgres;
 
 pub use json::JsonAudit;
 pub use postgres::PgAudit;
+pub(crate) use postgres::insert as insert_pg;
 
 /// The kinds of security events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -77,6 +77,15 @@ const TOUCH: &str = "UPDATE tokens t SET last_used = u.at, last_used_from = u.ad
      AND (t.last_used IS NULL OR t.last_used <= u.at)";
 const DESCRIPTION_KEY: &str = "tokens_username_description_key";
 
+/// What [`PgStore::load`] did beyond loading.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The names of the keys the database already had, kept, that differ from the dump's.
+    pub differing: Vec<String>,
+    /// How many audit events were added (those already present by id are not).
+    pub events: u64,
+}
+
 /// The store of one PostgreSQL database, with its connection pool.
 pub struct PgStore {
     pool: Pool,
@@ -176,16 +185,21 @@ impl PgStore {
         Ok([row.get(0), row.get(1), row.get(2), row.get(3)])
     }
 
-    /// Loads everything of `dump` in one transaction: users keep their ids and password
-    /// records, tokens their records, revoked ids their `exp`, keys their bytes. A user or
-    /// key the database already has is kept as it is (a merge); returns the names of the
-    /// keys that were kept and differ from the dump's.
+    /// Loads everything of `dump` and the audit trail `events` in one transaction: users
+    /// keep their ids and password records, tokens their records and last use, revoked
+    /// ids their `exp`, keys their bytes, events their id. A user, key or event (by id)
+    /// the database already has is kept as it is (a merge; a token's last use is the
+    /// later of both).
     ///
     /// # Errors
     ///
     /// When the database fails or a token description clashes with one a user already has
     /// (nothing is loaded then).
-    pub async fn load(&self, dump: &Dump) -> Result<Vec<String>, StoreError> {
+    pub async fn load(
+        &self,
+        dump: &Dump,
+        events: &[super::audit::Event],
+    ) -> Result<Loaded, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         for (id, imported) in &dump.users {
@@ -204,6 +218,7 @@ impl PgStore {
             .map_err(db_error)?;
             insert_tokens(&tx, &user.username, &imported.tokens, "DO NOTHING").await?;
         }
+        touch_loaded(&tx, dump).await?;
         for chunk in dump.revoked.chunks(BATCH) {
             let ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
             let exps: Vec<i64> = chunk.iter().map(|&(_, exp)| exp).collect();
@@ -247,8 +262,9 @@ impl PgStore {
                 differing.push("specter".to_owned());
             }
         }
+        let events = super::audit::insert_pg(&tx, events).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(differing)
+        Ok(Loaded { differing, events })
     }
 
     /// The keyring as last read (generation 0 and no keys before the first reading).
@@ -982,6 +998,35 @@ async fn run_migrations(client: &mut Object) -> Result<(), StoreError> {
         .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         tracing::info!(version, name, "applied a database migration");
+    }
+    Ok(())
+}
+
+/// Records the last use of the loaded tokens that have one, batched, with [`TOUCH`]: a
+/// token the database already had keeps its own use when that is later.
+async fn touch_loaded(
+    tx: &deadpool_postgres::Transaction<'_>,
+    dump: &Dump,
+) -> Result<(), StoreError> {
+    let used: Vec<(&str, &str, i64, Option<&str>)> = dump
+        .users
+        .iter()
+        .flat_map(|(_, imported)| {
+            let user = imported.user.username.as_str();
+            imported.tokens.iter().filter_map(move |(id, t)| {
+                let at = t.jwt_token_last_used?;
+                Some((id.as_str(), user, at, t.jwt_token_last_used_from.as_deref()))
+            })
+        })
+        .collect();
+    for chunk in used.chunks(BATCH) {
+        let ids: Vec<&str> = chunk.iter().map(|u| u.0).collect();
+        let users: Vec<&str> = chunk.iter().map(|u| u.1).collect();
+        let ats: Vec<i64> = chunk.iter().map(|u| u.2).collect();
+        let addrs: Vec<Option<&str>> = chunk.iter().map(|u| u.3).collect();
+        tx.execute(TOUCH, &[&ids, &users, &ats, &addrs])
+            .await
+            .map_err(db_error)?;
     }
     Ok(())
 }

@@ -23,6 +23,41 @@ impl PgAudit {
     }
 }
 
+/// Events inserted in one statement.
+const BATCH: usize = 2000;
+
+/// Inserts `events` into `audit_log` in batches, on a connection or in a transaction
+/// (`tokenlife migrate`'s); an event whose id the table already holds is skipped, so
+/// inserting the same events twice adds them once. Returns how many were added.
+///
+/// # Errors
+///
+/// When the database fails.
+pub(crate) async fn insert(
+    client: &impl deadpool_postgres::GenericClient,
+    events: &[Event],
+) -> Result<u64, StoreError> {
+    let mut added = 0;
+    for chunk in events.chunks(BATCH) {
+        let ids: Vec<&str> = chunk.iter().map(|e| e.id.as_str()).collect();
+        let times: Vec<i64> = chunk.iter().map(|e| e.time).collect();
+        let kinds: Vec<&str> = chunk.iter().map(|e| e.kind.as_str()).collect();
+        let actors: Vec<&str> = chunk.iter().map(|e| e.actor.as_str()).collect();
+        let targets: Vec<&str> = chunk.iter().map(|e| e.target.as_str()).collect();
+        let addrs: Vec<Option<&str>> = chunk.iter().map(|e| e.addr.as_deref()).collect();
+        added += client
+            .execute(
+                "INSERT INTO audit_log (id, time, kind, actor, target, addr) \
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], \
+                 $5::text[], $6::text[]) ON CONFLICT (id) DO NOTHING",
+                &[&ids, &times, &kinds, &actors, &targets, &addrs],
+            )
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(added)
+}
+
 const SELECT: &str = "SELECT id, time, kind, actor, target, addr FROM audit_log";
 
 impl AuditLog for PgAudit {
@@ -31,36 +66,8 @@ impl AuditLog for PgAudit {
             if events.is_empty() {
                 return Ok(());
             }
-            let n = events.len();
-            let (mut ids, mut times, mut kinds) = (
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-            );
-            let (mut actors, mut targets, mut addrs) = (
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-            );
-            for event in events {
-                ids.push(event.id);
-                times.push(event.time);
-                kinds.push(event.kind.as_str());
-                actors.push(event.actor);
-                targets.push(event.target);
-                addrs.push(event.addr);
-            }
             let client = self.store.client().await?;
-            client
-                .execute(
-                    "INSERT INTO audit_log (id, time, kind, actor, target, addr) \
-                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], \
-                     $5::text[], $6::text[]) ON CONFLICT (id) DO NOTHING",
-                    &[&ids, &times, &kinds, &actors, &targets, &addrs],
-                )
-                .await
-                .map_err(db_error)?;
-            Ok(())
+            insert(&client, &events).await.map(drop)
         })
     }
 
