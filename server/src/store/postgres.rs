@@ -27,6 +27,7 @@ use tokio_postgres::{NoTls, Row, Statement};
 use commit::{Change, Committer};
 
 use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
+use crate::store::state::check_token_limit;
 use crate::store::throttle::{Locked, SharedGate, Standing, Throttle};
 
 mod commit;
@@ -450,9 +451,8 @@ impl PgStore {
                     .await
                     .map_err(db_error)?
                     .get(0);
-                if held >= i64::from(max) {
-                    return Err(StoreError::TooManyTokens(max));
-                }
+                // Counted in SQL, under the lock, as the rule counts (`exp > iat`); judged by it.
+                check_token_limit(usize::try_from(held).unwrap_or(usize::MAX), max)?;
                 commit::insert_one(&tx, &user, &id, &record, "")
                     .await
                     .map_err(token_error)?;
