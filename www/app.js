@@ -279,18 +279,12 @@ function showTokens(records) {
   const now = Date.now();
   state.tokens.clear();
   for (const [id, record] of Object.entries(records)) {
-    const life = Number(record.jwt_token_life);
-    // The server's remaining life is as of its answer: its exp on this clock, to the
-    // second (exp is whole seconds; the rounding takes the answer's travel time out).
-    const exp = Math.round(now / 1000 + Number(record.jwt_token_remaining_life));
     state.tokens.set(id, {
       id,
       description: record.jwt_token_description,
       // "specter" for a token imported from Specter (`tokenlife import-specter`).
       origin: record.jwt_token_origin,
-      life,
-      exp,
-      times: timesToken(exp - life, exp),
+      ...listedTimes(record, now),
       // Recorded by the server at most once a minute: Unix seconds and the client address,
       // or null before the token's first use.
       usedAt: record.jwt_token_last_used ?? null,
@@ -340,48 +334,58 @@ function standing(token) {
 function tokenRow(token, now) {
   const row = document.createElement('tr');
   row.dataset.id = token.id;
-
-  const description = cell('th', 'Description', token.description);
-  description.scope = 'row';
-  description.className = 'description';
+  const remove = rowButton('Delete', 'danger-text', `Delete token “${token.description}”`,
+    () => askDelete(token));
+  const regenerate = rowButton('Regenerate', 'regenerate', `Regenerate token “${token.description}”`,
+    (button) => askRegenerate(token, button));
+  const cells = tokenCells(token.description, [remove, regenerate]);
   if (token.origin === 'specter') {
     const origin = document.createElement('span');
     origin.className = 'hint origin';
     origin.textContent = 'from Specter';
-    description.append(origin);
+    cells.description.append(origin);
   }
   const life = cell('td', 'Life', formatLife(token.life));
-  const remaining = cell('td', 'Remaining', '');
-  remaining.className = 'remaining';
-  const status = cell('td', 'Status', '');
-  const badge = document.createElement('span');
   const soon = document.createElement('span');
   soon.className = 'soon';
   soon.textContent = 'expires soon';
-  status.append(badge, soon);
-  status.className = 'status-cell';
+  cells.status.append(soon);
   const used = cell('td', 'Last used', '');
   used.className = 'used';
-
-  const actions = cell('td', '', '');
-  actions.className = 'row-actions';
-  const remove = document.createElement('button');
-  remove.type = 'button';
-  remove.className = 'button quiet danger-text';
-  remove.textContent = 'Delete';
-  remove.setAttribute('aria-label', `Delete token “${token.description}”`);
-  remove.addEventListener('click', () => askDelete(token));
-  const regenerate = document.createElement('button');
-  regenerate.type = 'button';
-  regenerate.className = 'button quiet regenerate';
-  regenerate.textContent = 'Regenerate';
-  regenerate.setAttribute('aria-label', `Regenerate token “${token.description}”`);
-  regenerate.addEventListener('click', () => askRegenerate(token, regenerate));
-  actions.append(remove, regenerate);
-
-  row.append(description, life, remaining, status, used, actions);
+  row.append(cells.description, life, cells.remaining, cells.status, used, cells.actions);
   updateRow(row, token, now);
   return row;
+}
+
+/**
+ * The cells a row of the owner's list and a row of the administrators' list share: the
+ * description (the row's header), the remaining life, the status (its badge first, filled
+ * by showStatus) and the actions holding `buttons`. The caller fills and places them.
+ */
+function tokenCells(text, buttons) {
+  const description = cell('th', 'Description', text);
+  description.scope = 'row';
+  description.className = 'description';
+  const remaining = cell('td', 'Remaining', '');
+  remaining.className = 'remaining';
+  const status = cell('td', 'Status', '');
+  status.className = 'status-cell';
+  status.append(document.createElement('span'));
+  const actions = cell('td', '', '');
+  actions.className = 'row-actions';
+  actions.append(...buttons);
+  return { description, remaining, status, actions };
+}
+
+/** A row's quiet button; `onClick` is given the button (to give the keyboard back to). */
+function rowButton(text, kind, label, onClick) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = `button quiet ${kind}`;
+  button.textContent = text;
+  button.setAttribute('aria-label', label);
+  button.addEventListener('click', () => onClick(button));
+  return button;
 }
 
 function cell(tag, label, text) {
@@ -436,6 +440,17 @@ function lastUseText(usedAt, now) {
 function lifeAt(token, now) {
   const info = inspect(token.times, { now: now / 1000 });
   return { seconds: Math.ceil(info.jwt_token_life_remaining), status: info.expiry_status };
+}
+
+/**
+ * A listed record's `life`, `exp` and `times` (see timesToken) at `now` (ms). The server's
+ * remaining life is as of its answer: its exp on this clock, to the second (exp is whole
+ * seconds; the rounding takes the answer's travel time out).
+ */
+function listedTimes(record, now) {
+  const life = Number(record.jwt_token_life);
+  const exp = Math.round(now / 1000 + Number(record.jwt_token_remaining_life));
+  return { life, exp, times: timesToken(exp - life, exp) };
 }
 
 /**
@@ -623,43 +638,28 @@ function adminRow(record, now) {
   const row = document.createElement('tr');
   row.dataset.user = record.username;
   row.dataset.id = record.jwt_token_id;
-  const life = Number(record.jwt_token_life);
-  const exp = Math.round(now / 1000 + Number(record.jwt_token_remaining_life));
-  const { seconds, status } = lifeAt({ times: timesToken(exp - life, exp) }, now);
+  const { seconds, status } = lifeAt(listedTimes(record, now), now);
   const user = cell('td', 'User', record.username);
   user.className = 'user';
-  const description = cell('th', 'Description', record.jwt_token_description);
-  description.scope = 'row';
-  description.className = 'description';
-  const remaining = cell('td', 'Remaining', formatLife(seconds));
-  remaining.className = 'remaining';
-  const statusCell = cell('td', 'Status', '');
-  statusCell.className = 'status-cell';
-  const badge = document.createElement('span');
-  statusCell.append(badge);
-  showStatus(badge, status);
-  const actions = cell('td', '', '');
-  actions.className = 'row-actions';
-  const revoke = document.createElement('button');
-  revoke.type = 'button';
-  revoke.className = 'button quiet danger-text';
-  revoke.textContent = 'Revoke';
-  revoke.setAttribute('aria-label', `Revoke token “${record.jwt_token_description}” of ${record.username}`);
-  revoke.addEventListener('click', () => askAction({
-    title: `Revoke “${record.jwt_token_description}” of ${record.username}?`,
-    text: 'Anything using this token is refused from now on. This cannot be undone.',
-    label: 'Revoke token',
-    busy: 'Revoking…',
-    opener: revoke,
-    run: () => state.api.adminRemove(record.username, record.jwt_token_id),
-    after: async () => {
-      announce(`Token “${record.jwt_token_description}” of ${record.username} revoked. It no longer works.`);
-      await refreshList();
-      $('admin-title').focus();
-    },
-  }));
-  actions.append(revoke);
-  row.append(user, description, remaining, statusCell, actions);
+  const revoke = rowButton('Revoke', 'danger-text',
+    `Revoke token “${record.jwt_token_description}” of ${record.username}`,
+    (button) => askAction({
+      title: `Revoke “${record.jwt_token_description}” of ${record.username}?`,
+      text: 'Anything using this token is refused from now on. This cannot be undone.',
+      label: 'Revoke token',
+      busy: 'Revoking…',
+      opener: button,
+      run: () => state.api.adminRemove(record.username, record.jwt_token_id),
+      after: async () => {
+        announce(`Token “${record.jwt_token_description}” of ${record.username} revoked. It no longer works.`);
+        await refreshList();
+        $('admin-title').focus();
+      },
+    }));
+  const cells = tokenCells(record.jwt_token_description, [revoke]);
+  cells.remaining.textContent = formatLife(seconds);
+  showStatus(cells.status.firstChild, status);
+  row.append(user, cells.description, cells.remaining, cells.status, cells.actions);
   return row;
 }
 

@@ -571,6 +571,46 @@ mod tests {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
+    /// The Ed25519 public key of `seed` in base64url, as a JWK's `x`.
+    fn ed_x(seed: &[u8; 32]) -> String {
+        URL_SAFE_NO_PAD.encode(
+            ed25519_dalek::SigningKey::from_bytes(seed)
+                .verifying_key()
+                .to_bytes(),
+        )
+    }
+
+    /// An `OKP` JWK of the Ed25519 key of `seed`, named `kid` (JSON text, escapes kept).
+    fn ed_jwk(kid: &str, seed: &[u8; 32]) -> String {
+        format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{}"}}"#,
+            ed_x(seed)
+        )
+    }
+
+    /// An `oct` JWK of the HS256 key `b"secret"`, named `kid` if given.
+    fn oct_jwk(kid: Option<&str>) -> String {
+        let k = URL_SAFE_NO_PAD.encode(b"secret");
+        match kid {
+            Some(kid) => format!(r#"{{"kty":"oct","kid":"{kid}","k":"{k}"}}"#),
+            None => format!(r#"{{"kty":"oct","k":"{k}"}}"#),
+        }
+    }
+
+    /// A JWKS of `keys`, in their order.
+    fn jwks(keys: &[String]) -> String {
+        format!(r#"{{"keys":[{}]}}"#, keys.join(","))
+    }
+
+    /// What a verifier of the set `jwks` says of `token` at 50: its `exp`, or the code.
+    fn verdict(jwks: &str, token: &str) -> Result<i64, &'static str> {
+        Verifier::from_jwks(jwks)
+            .expect("jwks")
+            .verify(token, &VerifyOptions::at(50.0))
+            .map(|c| c.exp)
+            .map_err(|e| e.code())
+    }
+
     #[test]
     fn common_headers_take_the_short_way_to_the_same_answers() {
         let public = |seed: &[u8; 32]| {
@@ -578,13 +618,11 @@ mod tests {
                 .verifying_key()
                 .to_bytes()
         };
-        let x = |seed| URL_SAFE_NO_PAD.encode(public(seed));
-        let jwks = format!(
-            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{}"}},{{"kty":"OKP","crv":"Ed25519","kid":"b\"q","x":"{}"}},{{"kty":"oct","k":"{}"}}]}}"#,
-            x(&[1; 32]),
-            x(&[2; 32]),
-            URL_SAFE_NO_PAD.encode(b"secret")
-        );
+        let jwks = jwks(&[
+            ed_jwk("a", &[1; 32]),
+            ed_jwk(r#"b\"q"#, &[2; 32]),
+            oct_jwk(None),
+        ]);
         let verifiers = [
             Verifier::hs256(b"secret").expect("hs"),
             Verifier::ed25519(&public(&[1; 32]), Some("a".into())).expect("ed"),
@@ -700,36 +738,18 @@ mod tests {
     /// A token without `kid` uses the only key, or else the key without a `kid`.
     #[test]
     fn a_token_without_kid_takes_the_unnamed_key() {
-        let ed = URL_SAFE_NO_PAD.encode(
-            ed25519_dalek::SigningKey::from_bytes(&[1; 32])
-                .verifying_key()
-                .to_bytes(),
-        );
-        let k = URL_SAFE_NO_PAD.encode(b"secret");
         let hs = token(r#"{"alg":"HS256"}"#, b"secret", &[1; 32]);
         let eddsa = token(r#"{"alg":"EdDSA"}"#, b"", &[1; 32]);
-        let at = VerifyOptions::at(50.0);
-        let code = |jwks: String, token: &str| {
-            Verifier::from_jwks(&jwks)
-                .expect("jwks")
-                .verify(token, &at)
-                .map(|c| c.exp)
-                .map_err(|e| e.code())
-        };
-        let named_ed_and_unnamed_oct = format!(
-            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{ed}"}},{{"kty":"oct","k":"{k}"}}]}}"#
-        );
-        assert_eq!(code(named_ed_and_unnamed_oct.clone(), &hs), Ok(100));
+        let named_ed_and_unnamed_oct = jwks(&[ed_jwk("a", &[1; 32]), oct_jwk(None)]);
+        assert_eq!(verdict(&named_ed_and_unnamed_oct, &hs), Ok(100));
         assert_eq!(
-            code(named_ed_and_unnamed_oct, &eddsa),
+            verdict(&named_ed_and_unnamed_oct, &eddsa),
             Err("alg_not_allowed")
         );
-        let both_named = format!(
-            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{ed}"}},{{"kty":"oct","kid":"b","k":"{k}"}}]}}"#
-        );
-        assert_eq!(code(both_named, &hs), Err("unknown_key"));
-        let only_named = format!(r#"{{"keys":[{{"kty":"oct","kid":"b","k":"{k}"}}]}}"#);
-        assert_eq!(code(only_named, &hs), Ok(100));
+        let both_named = jwks(&[ed_jwk("a", &[1; 32]), oct_jwk(Some("b"))]);
+        assert_eq!(verdict(&both_named, &hs), Err("unknown_key"));
+        let only_named = jwks(&[oct_jwk(Some("b"))]);
+        assert_eq!(verdict(&only_named, &hs), Ok(100));
     }
 
     /// A token naming a `kid` the set does not hold is refused (`unknown_key`), even when
@@ -737,40 +757,23 @@ mod tests {
     /// only key has no `kid` takes it whatever it names.
     #[test]
     fn an_unknown_kid_never_falls_back_to_an_unnamed_key() {
-        let ed = URL_SAFE_NO_PAD.encode(
-            ed25519_dalek::SigningKey::from_bytes(&[1; 32])
-                .verifying_key()
-                .to_bytes(),
-        );
-        let k = URL_SAFE_NO_PAD.encode(b"secret");
         let named_c = token(r#"{"alg":"HS256","kid":"c"}"#, b"secret", &[1; 32]);
         let named_b = token(r#"{"alg":"HS256","kid":"b"}"#, b"secret", &[1; 32]);
-        let at = VerifyOptions::at(50.0);
-        let code = |jwks: &str, token: &str| {
-            Verifier::from_jwks(jwks)
-                .expect("jwks")
-                .verify(token, &at)
-                .map(|c| c.exp)
-                .map_err(|e| e.code())
-        };
-        let named_ed_and_unnamed_oct = format!(
-            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"a","x":"{ed}"}},{{"kty":"oct","k":"{k}"}}]}}"#
-        );
+        let named_ed_and_unnamed_oct = jwks(&[ed_jwk("a", &[1; 32]), oct_jwk(None)]);
         assert_eq!(
-            code(&named_ed_and_unnamed_oct, &named_c),
+            verdict(&named_ed_and_unnamed_oct, &named_c),
             Err("unknown_key")
         );
-        let named_oct_and_unnamed_oct = format!(
-            r#"{{"keys":[{{"kty":"oct","kid":"b","k":"{k}"}},{{"kty":"oct","k":"{k}"}}]}}"#
-        );
-        assert_eq!(code(&named_oct_and_unnamed_oct, &named_b), Ok(100));
+        let named_oct_and_unnamed_oct = jwks(&[oct_jwk(Some("b")), oct_jwk(None)]);
+        assert_eq!(verdict(&named_oct_and_unnamed_oct, &named_b), Ok(100));
         assert_eq!(
-            code(&named_oct_and_unnamed_oct, &named_c),
+            verdict(&named_oct_and_unnamed_oct, &named_c),
             Err("unknown_key")
         );
-        let only_unnamed = format!(r#"{{"keys":[{{"kty":"oct","k":"{k}"}}]}}"#);
-        assert_eq!(code(&only_unnamed, &named_c), Ok(100));
+        let only_unnamed = jwks(&[oct_jwk(None)]);
+        assert_eq!(verdict(&only_unnamed, &named_c), Ok(100));
         let secret = Verifier::hs256(b"secret").expect("hs");
+        let at = VerifyOptions::at(50.0);
         assert_eq!(secret.verify(&named_c, &at).map(|c| c.exp), Ok(100));
     }
 

@@ -546,27 +546,39 @@ pub async fn delete_token(id: String, app: Arc<App>, headers: HeaderMap) -> Resp
     respond(
         async {
             let username = auth::basic(&app, &headers).await?;
-            let target = Event::token_target(&username, &id);
-            let op = Op::DeleteToken {
-                user: username.clone(),
-                id,
-                now: crate::clock::now_secs(),
-            };
-            match crate::http::metrics::timed_write(app.store.apply(op)).await {
-                Ok(true) => {
-                    crate::http::metrics::METRICS.token_deleted();
-                    app.audit.event(Kind::TokenDeleted, &username, target);
-                    Ok(json_response(
-                        StatusCode::OK,
-                        &json!({ "message": "Token deleted" }),
-                    ))
-                }
-                Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
-                Err(err) => Err(err.into()),
-            }
+            delete_user_token(&app, &username, username.clone(), id).await
         }
         .await,
     )
+}
+
+/// Deletes (revokes) `user`'s token `id` and records it in the audit trail with `actor`
+/// (the owner, or the administrator who revoked it); the caller has authenticated `actor`
+/// and checked that it may. `404 token_not_found` when `user` has no such token.
+pub(crate) async fn delete_user_token(
+    app: &App,
+    actor: &str,
+    user: String,
+    id: String,
+) -> Result<Response, ApiError> {
+    let target = Event::token_target(&user, &id);
+    let op = Op::DeleteToken {
+        user,
+        id,
+        now: crate::clock::now_secs(),
+    };
+    match crate::http::metrics::timed_write(app.store.apply(op)).await {
+        Ok(true) => {
+            crate::http::metrics::METRICS.token_deleted();
+            app.audit.event(Kind::TokenDeleted, actor, target);
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({ "message": "Token deleted" }),
+            ))
+        }
+        Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// `GET /api/v1alpha/whoami`: the Bearer token's owner and life.

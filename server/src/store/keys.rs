@@ -2,12 +2,11 @@
 //! hex, made from the OS generator by the first process that asks; and the keyring
 //! (`keyring.json`, 0600, replaced whole), written by the first `tokenlife keys rotate`.
 
-use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::StoreError;
-use super::json::format::sync_dir;
+use super::json::format::{io_error, sync_dir, write_atomic, write_temp};
 
 /// The HS256 key file.
 pub const HS256_FILE: &str = "hs256.key";
@@ -55,25 +54,7 @@ pub fn get_or_make(dir: &Path, name: &str) -> Result<[u8; 32], StoreError> {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key)
             .map_err(|err| StoreError::Io(format!("no OS randomness: {err}")))?;
-        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        let temp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
-        let made = (|| -> std::io::Result<()> {
-            let mut out = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&temp)?;
-            out.write_all(format!("{hex}\n").as_bytes())?;
-            out.sync_all()?;
-            match std::fs::hard_link(&temp, &path) {
-                Err(err) if err.kind() != std::io::ErrorKind::AlreadyExists => Err(err),
-                _ => Ok(()),
-            }
-        })();
-        let _ = std::fs::remove_file(&temp);
-        made.map_err(|err| StoreError::Io(format!("cannot write {}: {err}", path.display())))?;
-        sync_dir(dir)?;
+        write_key(dir, &file, &key, Place::Keep)?;
     }
     existing(dir, name)?.ok_or_else(|| StoreError::Io(format!("{} vanished", path.display())))
 }
@@ -212,7 +193,7 @@ pub fn save_keyring(dir: &Path, expected: u64, keys: Vec<KeyEntry>) -> Result<bo
     };
     let bytes = serde_json::to_vec_pretty(&next)
         .map_err(|err| StoreError::Io(format!("cannot encode the keyring: {err}")))?;
-    super::json::format::write_atomic(dir, KEYRING_FILE, &bytes)?;
+    write_atomic(dir, KEYRING_FILE, &bytes)?;
     Ok(true)
 }
 
@@ -249,25 +230,38 @@ pub fn specter(dir: &Path) -> Result<Option<Vec<u8>>, StoreError> {
 ///
 /// [`StoreError::Io`] when the file cannot be written.
 pub fn set_specter(dir: &Path, key: &[u8]) -> Result<(), StoreError> {
-    let path = dir.join(SPECTER_FILE);
-    let temp = dir.join(format!(".{SPECTER_FILE}.tmp-{}", std::process::id()));
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let written = (|| -> std::io::Result<()> {
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
-        out.write_all(format!("{hex}\n").as_bytes())?;
-        out.sync_all()?;
-        std::fs::rename(&temp, &path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
+    write_key(dir, SPECTER_FILE, key, Place::Replace)
+}
+
+/// How [`write_key`] puts its file in place.
+enum Place {
+    /// Renamed over the file kept before.
+    Replace,
+    /// Hard-linked, which fails if the file exists: another process made it first, and
+    /// its key is kept.
+    Keep,
+}
+
+/// Writes `key` in hex and a newline to `dir/file` so that the file appears whole: a
+/// temporary file (mode 0600, `fsync`) put in place as `how` says, then the folder's
+/// `fsync`.
+fn write_key(dir: &Path, file: &str, key: &[u8], how: Place) -> Result<(), StoreError> {
+    let text = format!("{}\n", to_hex(key));
+    match how {
+        Place::Replace => write_atomic(dir, file, text.as_bytes()),
+        Place::Keep => {
+            let temp = write_temp(dir, file, text.as_bytes())?;
+            let path = dir.join(file);
+            let linked = std::fs::hard_link(&temp, &path);
+            let _ = std::fs::remove_file(&temp);
+            match linked {
+                Err(err) if err.kind() != std::io::ErrorKind::AlreadyExists => {
+                    Err(io_error("cannot write", &path, &err))
+                }
+                _ => sync_dir(dir),
+            }
+        }
     }
-    written.map_err(|err| StoreError::Io(format!("cannot write {}: {err}", path.display())))?;
-    sync_dir(dir)
 }
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {

@@ -27,6 +27,7 @@ use tokio_postgres::{NoTls, Row, Statement};
 use commit::{Change, Committer};
 
 use super::{Dump, ImportedUser, Op, PasswordRecord, Store, StoreError, StoreFuture, UserSummary};
+use crate::store::state::check_token_limit;
 use crate::store::throttle::{Locked, SharedGate, Standing, Throttle};
 
 mod commit;
@@ -325,12 +326,33 @@ impl PgStore {
     }
 
     async fn tokens_of(&self, username: String) -> Result<Vec<(String, TokenRecord)>, StoreError> {
-        let sql =
-            format!("SELECT id, {RECORD_COLUMNS} FROM tokens WHERE username = $1 ORDER BY id");
-        let rows = self.query(&sql, &[&username]).await?;
+        let rows = self.token_rows(Some(username)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(_, id, record)| (id, record))
+            .collect())
+    }
+
+    /// The token records with their last use, as (username, id, record) by username then
+    /// id: `user`'s, or every user's (the admin view).
+    async fn token_rows(
+        &self,
+        user: Option<String>,
+    ) -> Result<Vec<(String, String, TokenRecord)>, StoreError> {
+        let select = format!("SELECT username, id, {RECORD_COLUMNS} FROM tokens");
+        let rows = match user {
+            Some(user) => {
+                let sql = format!("{select} WHERE username = $1 ORDER BY id");
+                self.query(&sql, &[&user]).await?
+            }
+            None => {
+                let sql = format!("{select} ORDER BY username, id");
+                self.query(&sql, &[]).await?
+            }
+        };
         Ok(rows
             .iter()
-            .map(|row| (row.get(0), token_record(row, 1)))
+            .map(|row| (row.get(0), row.get(1), token_record(row, 2)))
             .collect())
     }
 
@@ -457,9 +479,8 @@ impl PgStore {
                     .await
                     .map_err(db_error)?
                     .get(0);
-                if held >= i64::from(max) {
-                    return Err(StoreError::TooManyTokens(max));
-                }
+                // Counted in SQL, under the lock, as the rule counts (`exp > iat`); judged by it.
+                check_token_limit(usize::try_from(held).unwrap_or(usize::MAX), max)?;
                 commit::insert_one(&tx, &user, &id, &record, "")
                     .await
                     .map_err(token_error)?;
@@ -761,15 +782,7 @@ impl Store for PgStore {
     }
 
     fn all_tokens(&self) -> StoreFuture<'_, Vec<(String, String, TokenRecord)>> {
-        timed(async move {
-            let sql =
-                format!("SELECT username, id, {TOKEN_COLUMNS} FROM tokens ORDER BY username, id");
-            let rows = self.query(&sql, &[]).await?;
-            Ok(rows
-                .iter()
-                .map(|row| (row.get(0), row.get(1), token_record(row, 2)))
-                .collect())
-        })
+        timed(self.token_rows(None))
     }
 
     fn token(&self, username: &str, id: &str) -> StoreFuture<'_, Option<TokenRecord>> {

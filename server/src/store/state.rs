@@ -6,8 +6,9 @@
 //! [`State::check_and_apply`] judges an [`Op`] and turns it into [`Change`]s, the journal's
 //! lines; [`State::apply`] replays one blindly (every change sets or removes a key, so
 //! replaying one twice is harmless). The JSON store keeps one `State` in memory and writes
-//! its changes; the PostgreSQL store keeps its data in tables but shares [`user_id`] and
-//! the fingerprint check ([`TokenRecord::matches_fingerprint`]).
+//! its changes; the PostgreSQL store keeps its data in tables but shares [`user_id`], the
+//! token limit ([`check_token_limit`]) and the fingerprint check
+//! ([`TokenRecord::matches_fingerprint`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -124,6 +125,21 @@ pub fn user_id(username: &str, random: [u8; 8]) -> String {
         return "admin".into();
     }
     random.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The token-count policy (`--max-tokens-per-user`): a user who already `held` `max`
+/// tokens unexpired at the new token's `iat` (`exp > iat`) may not create another. Both
+/// stores judge a create with this; the PostgreSQL store counts in SQL, with the same
+/// `exp > iat`, under the user's row lock.
+///
+/// # Errors
+///
+/// [`StoreError::TooManyTokens`] when the limit is reached.
+pub fn check_token_limit(held: usize, max: u32) -> Result<(), StoreError> {
+    if held >= max as usize {
+        return Err(StoreError::TooManyTokens(max));
+    }
+    Ok(())
 }
 
 impl State {
@@ -326,9 +342,7 @@ impl State {
                         .values()
                         .filter(|t| t.exp > record.iat)
                         .count();
-                    if held >= max as usize {
-                        return Err(StoreError::TooManyTokens(max));
-                    }
+                    check_token_limit(held, max)?;
                 }
                 self.clock = self.clock.max(record.iat);
                 vec![Change::PutToken {

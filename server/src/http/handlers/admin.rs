@@ -9,12 +9,10 @@ use tokenlife_core::{expiry_status, remaining_life};
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use super::{TOKEN_NOT_FOUND, respond};
+use super::{delete_user_token, respond};
 use crate::app::App;
-use crate::audit::{Event, Kind};
 use crate::auth;
 use crate::http::api_error::{ApiError, json_response};
-use crate::store::Op;
 
 /// `GET /api/v1alpha/admin/tokens[?user=NAME]`: every user's tokens (or one user's), as a
 /// list by username then id, each with its username. Not paged: one answer holds them all,
@@ -93,25 +91,8 @@ pub async fn delete_token(user: String, id: String, app: Arc<App>, headers: Head
     respond(
         async {
             let admin = auth::admin(&app, &headers).await?;
-            let target = Event::token_target(&user, &id);
-            let op = Op::DeleteToken {
-                user,
-                id,
-                now: crate::clock::now_secs(),
-            };
-            match crate::http::metrics::timed_write(app.store.apply(op)).await {
-                Ok(true) => {
-                    crate::http::metrics::METRICS.token_deleted();
-                    // The administrator is the actor; the target names the owner.
-                    app.audit.event(Kind::TokenDeleted, &admin, target);
-                    Ok(json_response(
-                        StatusCode::OK,
-                        &json!({ "message": "Token deleted" }),
-                    ))
-                }
-                Ok(false) => Err(ApiError::not_found("token_not_found", TOKEN_NOT_FOUND)),
-                Err(err) => Err(err.into()),
-            }
+            // The administrator is the actor; the target names the owner.
+            delete_user_token(&app, &admin, user, id).await
         }
         .await,
     )
