@@ -101,6 +101,21 @@ fn last_use_is_null_before_any_use_and_set_after_a_whoami() {
         list["jwt_tokens"][&other_id]["jwt_token_last_used"],
         Value::Null
     );
+    // The administrators' list shows it too (the first user is an administrator).
+    let admin = client.get("/api/v1alpha/admin/tokens", std::slice::from_ref(&auth));
+    assert_eq!(admin.status, 200);
+    let admin = admin.json();
+    let entry = |wanted: &str| {
+        admin["jwt_tokens"]
+            .as_array()
+            .and_then(|all| all.iter().find(|t| t["jwt_token_id"] == wanted))
+            .cloned()
+            .unwrap_or_else(|| panic!("{wanted} not in {admin}"))
+    };
+    assert_eq!(entry(&id)["jwt_token_last_used"], at);
+    assert_eq!(entry(&id)["jwt_token_last_used_from"], "127.0.0.1");
+    assert_eq!(entry(&other_id)["jwt_token_last_used"], Value::Null);
+    assert_eq!(entry(&other_id)["jwt_token_last_used_from"], Value::Null);
 }
 
 #[test]

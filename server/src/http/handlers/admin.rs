@@ -15,7 +15,7 @@ use crate::auth;
 use crate::http::api_error::{ApiError, json_response};
 
 /// `GET /api/v1alpha/admin/tokens[?user=NAME]`: every user's tokens (or one user's), as a
-/// list by username then id, each with its username. Not paged: one answer holds them all,
+/// list by username then id, each with its username and last use. Not paged: one answer holds them all,
 /// and `?user=` narrows it; an unknown user is `404 user_not_found`. Other query
 /// parameters are refused (`400 invalid_query`).
 pub async fn list_tokens(
@@ -66,6 +66,7 @@ pub async fn list_tokens(
                         "expiry_status": expiry_status(record.exp, now, 0).as_str(),
                     });
                     if let Some(map) = entry.as_object_mut() {
+                        super::last_use_members(map, &record);
                         if let Some(endpoints) = record.jwt_token_endpoints {
                             map.insert("jwt_token_endpoints".into(), json!(endpoints));
                         }
