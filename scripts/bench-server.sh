@@ -16,7 +16,8 @@
 # built too (once, kept in target/baseline/) and its whoami runs in the same rounds, one
 # token and many, each on its own folder and tokens: the table gains its rows and the
 # change's cost ("within 5%" was issue 16's goal for last use).
-# Creates are measured by scripts/bench-create.sh, run at the end when it is there.
+# Creates are measured by scripts/bench-create.sh, run at the end when it is there (not
+# with CREATES=0).
 # Takes about three minutes after the build (five with BASELINE). DURATION (seconds per
 # run, default 10) and MANY can be set.
 set -euo pipefail
@@ -252,7 +253,7 @@ if [ -n "${TOKENLIFE_TEST_PG:-}" ]; then
   echo
   echo "non-2xx answers on PostgreSQL: ${PG1_WHO_ERR} / ${PG2_WHO_ERR}"
 fi
-if [ -f scripts/bench-create.sh ]; then
+if [ -f scripts/bench-create.sh ] && [ "${CREATES:-}" != 0 ]; then
   echo
   bash scripts/bench-create.sh
 fi
