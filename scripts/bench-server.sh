@@ -19,7 +19,7 @@
 # Creates are measured by scripts/bench-create.sh, run at the end when it is there (not
 # with CREATES=0).
 # Takes about three minutes after the build (five with BASELINE). DURATION (seconds per
-# run, default 10) and MANY can be set.
+# run, default 10), ROUNDS (runs of each, the best kept; default 2) and MANY can be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Run under a throwaway PostgreSQL cluster (the script calls itself once inside it);
@@ -29,6 +29,7 @@ if [ -z "${TOKENLIFE_TEST_PG:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/
 fi
 DURATION=${DURATION:-10}
 MANY=${MANY:-20000}
+ROUNDS=${ROUNDS:-2}
 THREADS=2
 command -v wrk >/dev/null || { echo "bench-server: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 
@@ -125,7 +126,7 @@ function response(status, headers, body)
 end
 LUA
 
-# (a) whoami vs the bare route, one token and many, alternating twice and keeping each
+# (a) whoami vs the bare route, one token and many, alternating ROUNDS times and keeping each
 # one's best run, because other work on a shared machine moves single runs by tens of
 # percent.
 # serve_tokens NAME BIN: starts BIN on a new folder, makes one token ($WORK/NAME.token) and
@@ -176,7 +177,7 @@ measure() {
   if [ "$(best "$rps" "${RPS[$1]}")" = yes ]; then RPS[$1]=$rps; P99[$1]=$p99; fi
   ERR[$1]=$((ERR[$1] + errors))
 }
-for _ in 1 2; do
+for _ in $(seq "$ROUNDS"); do
   measure bare_one "$BARE_PORT" "$WORK/one.lua" server
   measure who_one "$SERVER_PORT" "$WORK/one.lua" server
   [ -n "${BASELINE:-}" ] && measure base_one "$BASE_PORT" "$WORK/one.lua" baseline
@@ -217,7 +218,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a /
 goal() { awk -v a="$1" -v b="$2" -v g="$3" 'BEGIN { print (b > 0 && 100 * a / b >= g) ? "PASS" : "FAIL" }'; }
 row() { printf '| %-58s | %10s | %9s | %-16s |\n' "$@"; }
 echo
-echo "tokenlife server benchmark ($(nproc) cores, loopback, wrk -t$THREADS -c32, best of 2 runs of ${DURATION}s)"
+echo "tokenlife server benchmark ($(nproc) cores, loopback, wrk -t$THREADS -c32, best of $ROUNDS runs of ${DURATION}s)"
 echo
 row "run" "req/s" "p99" "ratio"
 printf '|%s|%s|%s|%s|\n' "------------------------------------------------------------" "------------" "-----------" "------------------"
