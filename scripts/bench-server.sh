@@ -54,16 +54,20 @@ if [ -n "${BASELINE:-}" ]; then
   fi
 fi
 
-# wrk_run ARGS...: prints "req/s p99 non-2xx".
+# wrk_run ARGS...: prints "req/s p99 non-2xx requests".
 wrk_run() {
   local out
   out=$(wrk --latency "$@")
-  local rps p99 errors
+  local rps p99 errors requests
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-  echo "${rps:-0} ${p99:-?} ${errors:-0}"
+  requests=$(awk '/ requests in / {print $1}' <<<"$out")
+  echo "${rps:-0} ${p99:-?} ${errors:-0} ${requests:-0}"
 }
+# cpu_ticks PID: the user and system CPU time the process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
 
 # One token, in a header wrk sends as it is.
 cat >"$WORK/one.lua" <<'LUA'
@@ -152,38 +156,50 @@ serve_tokens() {
   made=$(sort -u "$WORK/$name.tokens" | wc -l)
   [ "$made" -ge "$MANY" ] || { echo "bench-server: $name made $made distinct tokens, wanted $MANY" >&2; exit 1; }
   PORT=$port
+  PID=${PIDS[-1]}
 }
 export THREADS
 serve_tokens server "$BIN"
 SERVER_PORT=$PORT
+SERVER_PID=$PID
 if [ -n "${BASELINE:-}" ]; then
   serve_tokens baseline "$BASE_BIN"
   BASE_PORT=$PORT
+  BASE_PID=$PID
 fi
 start bare env RUST_LOG=warn "$BARE" --listen 127.0.0.1:0
 BARE_PORT=$PORT
+BARE_PID=${PIDS[-1]}
 
 RUNS="bare_one who_one bare_many who_many"
 [ -n "${BASELINE:-}" ] && RUNS="$RUNS base_one base_many"
-declare -A RPS P99 ERR
-for run in $RUNS; do RPS[$run]=0; P99[$run]=?; ERR[$run]=0; done
+# Per run: req/s and p99 (of the best run), non-2xx answers (all runs), and the server's
+# CPU time per request in µs (the least of the runs: less moved by the machine's other
+# work than req/s, since it leaves out the time the server waits for a core).
+declare -A RPS P99 ERR CPU
+for run in $RUNS; do RPS[$run]=0; P99[$run]=?; ERR[$run]=0; CPU[$run]=0; done
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? "yes" : "no" }'; }
-# measure NAME PORT LUA SERVER: one run with SERVER's tokens (the bare route takes the
+# measure NAME PORT LUA SERVER PID: one run with SERVER's tokens (the bare route takes the
 # server's), kept if it is NAME's best so far.
 measure() {
-  local rps p99 errors
-  read -r rps p99 errors < <(TOKEN=$(cat "$WORK/$4.token") TOKENS_FILE="$WORK/$4.tokens" \
+  local rps p99 errors requests before after cpu
+  before=$(cpu_ticks "$5")
+  read -r rps p99 errors requests < <(TOKEN=$(cat "$WORK/$4.token") TOKENS_FILE="$WORK/$4.tokens" \
     wrk_run -t"$THREADS" -c32 -d"${DURATION}s" -s "$3" "http://127.0.0.1:$2/api/v1alpha/whoami")
+  after=$(cpu_ticks "$5")
+  cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$TICK" \
+    'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print 0 }')
   if [ "$(best "$rps" "${RPS[$1]}")" = yes ]; then RPS[$1]=$rps; P99[$1]=$p99; fi
+  if [ "${CPU[$1]}" = 0 ] || [ "$(best "${CPU[$1]}" "$cpu")" = yes ]; then CPU[$1]=$cpu; fi
   ERR[$1]=$((ERR[$1] + errors))
 }
 for _ in $(seq "$ROUNDS"); do
-  measure bare_one "$BARE_PORT" "$WORK/one.lua" server
-  measure who_one "$SERVER_PORT" "$WORK/one.lua" server
-  [ -n "${BASELINE:-}" ] && measure base_one "$BASE_PORT" "$WORK/one.lua" baseline
-  measure bare_many "$BARE_PORT" "$WORK/many.lua" server
-  measure who_many "$SERVER_PORT" "$WORK/many.lua" server
-  [ -n "${BASELINE:-}" ] && measure base_many "$BASE_PORT" "$WORK/many.lua" baseline
+  measure bare_one "$BARE_PORT" "$WORK/one.lua" server "$BARE_PID"
+  measure who_one "$SERVER_PORT" "$WORK/one.lua" server "$SERVER_PID"
+  [ -n "${BASELINE:-}" ] && measure base_one "$BASE_PORT" "$WORK/one.lua" baseline "$BASE_PID"
+  measure bare_many "$BARE_PORT" "$WORK/many.lua" server "$BARE_PID"
+  measure who_many "$SERVER_PORT" "$WORK/many.lua" server "$SERVER_PID"
+  [ -n "${BASELINE:-}" ] && measure base_many "$BASE_PORT" "$WORK/many.lua" baseline "$BASE_PID"
 done
 stop_last
 [ -n "${BASELINE:-}" ] && stop_last
@@ -216,16 +232,17 @@ fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
 goal() { awk -v a="$1" -v b="$2" -v g="$3" 'BEGIN { print (b > 0 && 100 * a / b >= g) ? "PASS" : "FAIL" }'; }
-row() { printf '| %-58s | %10s | %9s | %-16s |\n' "$@"; }
+row() { printf '| %-58s | %10s | %9s | %10s | %-16s |\n' "$@"; }
+rule() { printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------------------------" "------------" "-----------" "------------" "------------------"; }
 echo
 echo "tokenlife server benchmark ($(nproc) cores, loopback, wrk -t$THREADS -c32, best of $ROUNDS runs of ${DURATION}s)"
 echo
-row "run" "req/s" "p99" "ratio"
-printf '|%s|%s|%s|%s|\n' "------------------------------------------------------------" "------------" "-----------" "------------------"
-row "bare route, same HTTP work, one token" "${RPS[bare_one]}" "${P99[bare_one]}" "100%"
-row "GET whoami, one token (verified-token cache hits)" "${RPS[who_one]}" "${P99[who_one]}" "$(ratio "${RPS[who_one]}" "${RPS[bare_one]}") of bare"
-row "bare route, same HTTP work, $MANY tokens in turn" "${RPS[bare_many]}" "${P99[bare_many]}" "100%"
-row "GET whoami, $MANY tokens in turn (cache misses)" "${RPS[who_many]}" "${P99[who_many]}" "$(ratio "${RPS[who_many]}" "${RPS[bare_many]}") of bare"
+row "run" "req/s" "p99" "CPU µs/req" "ratio (req/s)"
+rule
+row "bare route, same HTTP work, one token" "${RPS[bare_one]}" "${P99[bare_one]}" "${CPU[bare_one]}" "100%"
+row "GET whoami, one token (verified-token cache hits)" "${RPS[who_one]}" "${P99[who_one]}" "${CPU[who_one]}" "$(ratio "${RPS[who_one]}" "${RPS[bare_one]}") of bare"
+row "bare route, same HTTP work, $MANY tokens in turn" "${RPS[bare_many]}" "${P99[bare_many]}" "${CPU[bare_many]}" "100%"
+row "GET whoami, $MANY tokens in turn (cache misses)" "${RPS[who_many]}" "${P99[who_many]}" "${CPU[who_many]}" "$(ratio "${RPS[who_many]}" "${RPS[bare_many]}") of bare"
 echo
 echo "goal: whoami >= 70% of the bare route: $(ratio "${RPS[who_one]}" "${RPS[bare_one]}") $(goal "${RPS[who_one]}" "${RPS[bare_one]}" 70)"
 echo "goal: uncached whoami >= 50% of the bare route: $(ratio "${RPS[who_many]}" "${RPS[bare_many]}") $(goal "${RPS[who_many]}" "${RPS[bare_many]}" 50)"
@@ -234,15 +251,18 @@ if [ -n "${BASELINE:-}" ]; then
   echo
   echo "this tree against $REV (same rounds, each server with its own folder and tokens)"
   echo
-  row "run" "req/s" "p99" "ratio"
-  printf '|%s|%s|%s|%s|\n' "------------------------------------------------------------" "------------" "-----------" "------------------"
-  row "GET whoami on $REV, one token (cache hits)" "${RPS[base_one]}" "${P99[base_one]}" "100%"
-  row "GET whoami on this tree, one token (cache hits)" "${RPS[who_one]}" "${P99[who_one]}" "$(ratio "${RPS[who_one]}" "${RPS[base_one]}") of $REV"
-  row "GET whoami on $REV, $MANY tokens in turn (misses)" "${RPS[base_many]}" "${P99[base_many]}" "100%"
-  row "GET whoami on this tree, $MANY tokens in turn (misses)" "${RPS[who_many]}" "${P99[who_many]}" "$(ratio "${RPS[who_many]}" "${RPS[base_many]}") of $REV"
+  row "run" "req/s" "p99" "CPU µs/req" "ratio (req/s)"
+  rule
+  row "GET whoami on $REV, one token (cache hits)" "${RPS[base_one]}" "${P99[base_one]}" "${CPU[base_one]}" "100%"
+  row "GET whoami on this tree, one token (cache hits)" "${RPS[who_one]}" "${P99[who_one]}" "${CPU[who_one]}" "$(ratio "${RPS[who_one]}" "${RPS[base_one]}") of $REV"
+  row "GET whoami on $REV, $MANY tokens in turn (misses)" "${RPS[base_many]}" "${P99[base_many]}" "${CPU[base_many]}" "100%"
+  row "GET whoami on this tree, $MANY tokens in turn (misses)" "${RPS[who_many]}" "${P99[who_many]}" "${CPU[who_many]}" "$(ratio "${RPS[who_many]}" "${RPS[base_many]}") of $REV"
   echo
-  echo "goal: whoami within 5% of $REV, cache hits: $(ratio "${RPS[who_one]}" "${RPS[base_one]}") $(goal "${RPS[who_one]}" "${RPS[base_one]}" 95)"
-  echo "goal: whoami within 5% of $REV, cache misses: $(ratio "${RPS[who_many]}" "${RPS[base_many]}") $(goal "${RPS[who_many]}" "${RPS[base_many]}" 95)"
+  # The capacity each CPU figure allows, as a share of REV's: REV's CPU per request / ours.
+  for k in one many; do
+    label=$([ $k = one ] && echo "cache hits" || echo "cache misses")
+    echo "goal: whoami within 5% of $REV, $label: req/s $(ratio "${RPS[who_$k]}" "${RPS[base_$k]}") $(goal "${RPS[who_$k]}" "${RPS[base_$k]}" 95); requests per CPU second $(ratio "${CPU[base_$k]}" "${CPU[who_$k]}") $(goal "${CPU[base_$k]}" "${CPU[who_$k]}" 95)"
+  done
 fi
 if [ -n "${TOKENLIFE_TEST_PG:-}" ]; then
   echo

@@ -37,8 +37,8 @@ tokio::task_local! {
     static CLIENT: Option<IpAddr>;
 }
 
-/// Runs `future` (a request's answer) with `addr` as its client address, for
-/// [`client_addr`]; the listener wraps each request in it.
+/// Runs `future` with `addr` as its client address, for [`client_addr`]; the listener
+/// wraps each connection in it (its requests' answers are polled inside it).
 pub async fn with_client<F: Future>(addr: Option<IpAddr>, future: F) -> F::Output {
     CLIENT.scope(addr, future).await
 }

@@ -241,18 +241,32 @@ async fn serve_connection<S: Service>(
     conn: Arc<Conn>,
     registry: Arc<Registry>,
     limits: Limits,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let _registered = Registered {
         registry,
         id: conn.id,
     };
-    // The client address each request is served with (`crate::audit::client_addr`: the
-    // audit trail and the last use of tokens). It is the TCP peer: a proxy in front is
-    // what it names, and no `X-Forwarded-For` is read.
+    // The client address the connection's requests are served with
+    // (`crate::audit::client_addr`: the audit trail and the last use of tokens), set once
+    // for the connection: hyper polls each request's answer inside the connection's
+    // future. It is the TCP peer: a proxy in front is what it names, and no
+    // `X-Forwarded-For` is read.
     let peer = stream.peer_addr().ok().map(|addr| addr.ip());
+    crate::audit::with_client(peer, serve_stream(stream, tls, service, conn, limits, stop)).await;
+}
+
+/// [`serve_connection`]'s work: the TLS handshake when there is TLS, then HTTP.
+async fn serve_stream<S: Service>(
+    stream: TcpStream,
+    tls: Option<TlsAcceptor>,
+    service: S,
+    conn: Arc<Conn>,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
     let Some(acceptor) = tls else {
-        return serve_http(stream, service, conn, limits, stop, peer).await;
+        return serve_http(stream, service, conn, limits, stop).await;
     };
     // The handshake has the time a head has, from the accept.
     let deadline = conn.deadline(&limits).unwrap_or_else(Instant::now);
@@ -275,7 +289,7 @@ async fn serve_connection<S: Service>(
         }
         _ = stop.changed() => return,
     };
-    serve_http(stream, service, conn, limits, stop, peer).await;
+    serve_http(stream, service, conn, limits, stop).await;
 }
 
 /// The TLS handshake; a client that sends plain HTTP instead is answered `400`.
@@ -331,7 +345,6 @@ async fn serve_http<S, IO>(
     conn: Arc<Conn>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
-    peer: Option<std::net::IpAddr>,
 ) where
     S: Service,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -345,7 +358,7 @@ async fn serve_http<S, IO>(
         hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let guard = InFlight::start(&conn);
             let request = request.map(|body| RequestBody::new(body, limits.header_timeout));
-            let answer = crate::audit::with_client(peer, service.call(request));
+            let answer = service.call(request);
             async move {
                 let response = answer.await?;
                 Ok::<_, S::Error>(response.map(|body| Guarded {
