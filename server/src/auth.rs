@@ -17,9 +17,9 @@ use warp::http::{HeaderMap, HeaderValue};
 use crate::app::App;
 use crate::audit::Kind;
 use crate::http::api_error::ApiError;
+use crate::store::PasswordRecord;
 use crate::store::last_use;
 use crate::store::throttle::{LocalThrottle, Standing, Throttle};
-use crate::store::{PasswordRecord, Use};
 
 mod hashing;
 
@@ -295,12 +295,8 @@ impl Verified {
         {
             return;
         }
-        app.last_use.record(Use {
-            user: self.claims.username.clone(),
-            id: self.claims.jwt_token_id.clone(),
-            at: now,
-            from: peer.map(|ip| ip.to_canonical().to_string()),
-        });
+        app.last_use
+            .record(&self.claims.username, &self.claims.jwt_token_id, now, peer);
     }
 }
 

@@ -12,6 +12,7 @@
 //! server flushes once more before it closes the store.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,27 +41,34 @@ struct Recent {
 }
 
 impl Recorder {
-    /// Keeps `use_` for the next flush, unless a use of its token was recorded less than
-    /// [`MIN_INTERVAL`] before it: `false` then. Callers ask only when their own gate
+    /// Keeps the use of token `id` of `user` at `at` from `from` for the next flush,
+    /// unless a use of the token was recorded less than [`MIN_INTERVAL`] before it: `false`
+    /// then, having allocated nothing. Callers ask only when their own gate
     /// (`auth::Verified`) is open, so this lock is taken once a minute per token, and on
     /// each use of a token that fell out of the verified-token cache.
-    pub fn record(&self, use_: Use) -> bool {
+    pub fn record(&self, user: &str, id: &str, at: i64, from: Option<IpAddr>) -> bool {
         {
             let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(&last) = recent.at.get(&use_.id)
-                && use_.at.saturating_sub(last) < MIN_INTERVAL
+            if let Some(&last) = recent.at.get(id)
+                && at.saturating_sub(last) < MIN_INTERVAL
             {
                 return false;
             }
-            if use_.at > recent.newest {
-                recent.newest = use_.at;
+            if at > recent.newest {
+                recent.newest = at;
                 if recent.at.len() >= 1024 {
-                    let since = use_.at.saturating_sub(MIN_INTERVAL);
-                    recent.at.retain(|_, at| *at > since);
+                    let since = at.saturating_sub(MIN_INTERVAL);
+                    recent.at.retain(|_, kept| *kept > since);
                 }
             }
-            recent.at.insert(use_.id.clone(), use_.at);
+            recent.at.insert(id.to_owned(), at);
         }
+        let use_ = Use {
+            user: user.to_owned(),
+            id: id.to_owned(),
+            at,
+            from: from.map(|ip| ip.to_canonical().to_string()),
+        };
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         match pending.get_mut(&use_.id) {
             Some(kept) if kept.at > use_.at => {}
@@ -141,18 +149,24 @@ mod tests {
         }
     }
 
+    /// Records `use_` as a request would.
+    fn record(recorder: &Recorder, use_: Use) -> bool {
+        let from = use_.from.as_deref().map(|ip| ip.parse().expect("ip"));
+        recorder.record(&use_.user, &use_.id, use_.at, from)
+    }
+
     #[test]
     fn one_use_a_minute_per_token() {
         let recorder = Recorder::default();
-        assert!(recorder.record(use_at("b", 10)));
-        assert!(recorder.record(use_at("a", 20)));
-        assert!(!recorder.record(use_at("b", 69)));
+        assert!(record(&recorder, use_at("b", 10)));
+        assert!(record(&recorder, use_at("a", 20)));
+        assert!(!record(&recorder, use_at("b", 69)));
         assert_eq!(recorder.take(), vec![use_at("a", 20), use_at("b", 10)]);
         assert!(recorder.take().is_empty());
         // Taken or not, the minute holds.
-        assert!(!recorder.record(use_at("a", 79)));
-        assert!(recorder.record(use_at("b", 70)));
-        assert!(recorder.record(use_at("a", 80)));
+        assert!(!record(&recorder, use_at("a", 79)));
+        assert!(record(&recorder, use_at("b", 70)));
+        assert!(record(&recorder, use_at("a", 80)));
         assert_eq!(recorder.take(), vec![use_at("a", 80), use_at("b", 70)]);
     }
 
@@ -160,7 +174,7 @@ mod tests {
     fn the_recent_times_are_forgotten_after_a_minute() {
         let recorder = Recorder::default();
         for i in 0..2000 {
-            assert!(recorder.record(use_at(&format!("t{i}"), i)));
+            assert!(record(&recorder, use_at(&format!("t{i}"), i)));
         }
         let kept = recorder.recent.lock().map(|r| r.at.len()).unwrap_or(0);
         assert!(kept < 1100, "{kept} times kept");
