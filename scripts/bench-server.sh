@@ -218,7 +218,7 @@ TOKEN=$(curl -sf -H "Authorization: $PG_BASIC" -H 'Content-Type: application/jso
   -d '{"jwt_token_description":"bench whoami","jwt_token_life":"1h"}' "http://127.0.0.1:$PG1/api/v1alpha/token/" |
   sed -n 's/.*"jwt_token":"\([^"]*\)".*/\1/p')
 export TOKEN
-read -r PG1_WHO _ PG1_WHO_ERR < <(wrk_run -t"$THREADS" -c32 -d"${DURATION}s" -s "$WORK/one.lua" "http://127.0.0.1:$PG1/api/v1alpha/whoami")
+read -r PG1_WHO _ PG1_WHO_ERR _ < <(wrk_run -t"$THREADS" -c32 -d"${DURATION}s" -s "$WORK/one.lua" "http://127.0.0.1:$PG1/api/v1alpha/whoami")
 start pg2 env RUST_LOG=warn "$BIN" --store "$PG_DB" serve --listen 127.0.0.1:0
 PG2=$PORT
 wrk_run -t1 -c16 -d"${DURATION}s" -s "$WORK/one.lua" "http://127.0.0.1:$PG1/api/v1alpha/whoami" >"$WORK/pair1" &
