@@ -3,11 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Server, TempDir, basic, bearer, run_cli};
+use crate::harness::{Server, TempDir, basic, bearer, run_cli, run_cli_with, store_args};
 
 const WHOAMI: &str = "/api/v1alpha/whoami";
 
-fn header(token: &str) -> Value {
+/// The header of a token, as JSON.
+pub(crate) fn header(token: &str) -> Value {
     tokenlife_core::decode_unverified(token)
         .expect("decode")
         .header_value()
@@ -15,7 +16,12 @@ fn header(token: &str) -> Value {
 
 /// `keys list` as rows of (kid, alg, created, state, tokens), header left out.
 fn list(dir: &std::path::Path) -> Vec<Vec<String>> {
-    let (ok, out, err) = run_cli(dir, &["keys", "list"], "");
+    list_with(dir, &store_args(dir))
+}
+
+/// [`list`] with explicit store arguments (none: the folder, whatever the run's store).
+pub(crate) fn list_with(dir: &std::path::Path, store: &[String]) -> Vec<Vec<String>> {
+    let (ok, out, err) = run_cli_with(dir, store, &["keys", "list"], "");
     assert!(ok, "keys list: {err}");
     let mut lines = out.lines();
     assert_eq!(lines.next(), Some("KID\tALG\tCREATED\tSTATE\tTOKENS"));

@@ -94,23 +94,6 @@ fn write_private(path: &Path, text: &str) {
     file.write_all(text.as_bytes()).expect("write");
 }
 
-/// The header of a token, as JSON.
-fn header(token: &str) -> Value {
-    let part = token.split('.').next().expect("header");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64")).expect("json")
-}
-
-/// `tokenlife keys list` of the folder `dir`: its rows, split at tabs.
-fn keys_list(dir: &Path) -> Vec<Vec<String>> {
-    let (ok, out, err) = run_cli_with(dir, &[], &["keys", "list"], "");
-    assert!(ok, "keys list: {err}");
-    let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("KID\tALG\tCREATED\tSTATE\tTOKENS"));
-    lines
-        .map(|line| line.split('\t').map(str::to_owned).collect())
-        .collect()
-}
-
 /// An old release's data folder: today's server starts on it, its token works, its
 /// revoked token stays refused, its key becomes the keyring's signing key, a rotation
 /// keeps the old token working, and every file stays private.
@@ -176,7 +159,7 @@ fn a_folder_of_the_previous_release_keeps_working() {
 
     // The old key is the keyring's signing key, under its HS256 kid.
     let old_kid = tokenlife_core::hs256_kid(&OLD_KEY);
-    let rows = keys_list(&dir);
+    let rows = crate::keys::list_with(&dir, &[]);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(
         (
@@ -200,7 +183,7 @@ fn a_folder_of_the_previous_release_keeps_working() {
     assert_eq!(client.get(WHOAMI, &[bearer(&token)]).status, 200);
     let created = client.create(&auth, "after the upgrade", json!("1h"));
     let new = created["jwt_token"].as_str().expect("token");
-    assert_eq!(header(new)["kid"], new_kid.as_str());
+    assert_eq!(crate::keys::header(new)["kid"], new_kid.as_str());
     assert_eq!(client.get(WHOAMI, &[bearer(new)]).status, 200);
     assert_eq!(client.get(WHOAMI, &[bearer(&gone)]).code(), "token_revoked");
     server.stop();
@@ -302,7 +285,7 @@ fn a_database_of_the_previous_release_is_migrated_and_keeps_working() {
     let created = client.create(&auth, "after the upgrade", json!("1h"));
     let new = created["jwt_token"].as_str().expect("token");
     assert_eq!(
-        header(new)["kid"],
+        crate::keys::header(new)["kid"],
         tokenlife_core::hs256_kid(&OLD_KEY).as_str()
     );
     assert_eq!(client.get(WHOAMI, &[bearer(new)]).status, 200);
